@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+// libcontrastive — self-supervised contrastive learning of visual representations.
+//
+// Targets are listed bottom-up: OpenBLAS → engine → C ABI (libcontrastive.so) → tools.
+import PackageDescription
+
+// The package directory, so linker flags can name the version script absolutely.
+let packageDir = String(#filePath.dropLast("/Package.swift".count))
+
+// Hot loops need a target CPU with FMA/AVX2 for SIMD types to compile to vector code.
+let engineFlags: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell", "-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "libcontrastive",
+    products: [
+        // MARK: Shipped artefacts
+        /// libcontrastive.so — the C ABI declared in include/contrastive.h.
+        .library(name: "contrastive", type: .dynamic, targets: ["ContrastiveCABI"]),
+        .executable(name: "contrastive-bench", targets: ["ContrastiveBench"]),
+    ],
+    targets: [
+        // MARK: System libraries
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: Engine
+        /// Tensors, kernels, autodiff, (later) networks, objectives, methods, training.
+        .target(
+            name: "Contrastive",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: engineFlags
+        ),
+
+        // MARK: C ABI
+        /// @_cdecl exports only: marshalling, handles, status codes — no math.
+        .target(
+            name: "ContrastiveCABI",
+            dependencies: ["Contrastive"],
+            swiftSettings: engineFlags,
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "-soname=libcontrastive.so.0",
+                    "-Xlinker", "--version-script=\(packageDir)/Sources/ContrastiveCABI/exports.map",
+                ]),
+            ]
+        ),
+
+        // MARK: Tools
+        .executableTarget(
+            name: "ContrastiveBench",
+            dependencies: ["Contrastive"],
+            swiftSettings: engineFlags
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "ContrastiveTests",
+            dependencies: ["Contrastive"],
+            exclude: ["Fixtures"],
+            swiftSettings: engineFlags
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

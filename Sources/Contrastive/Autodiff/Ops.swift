@@ -1,0 +1,366 @@
+/// Differentiable ops. Each computes its forward kernel now and records the matching backward
+/// kernel. Shapes follow PyTorch: feature maps (N, C, H, W), matrices (N, D).
+extension Graph {
+    // MARK: linear algebra
+
+    /// y = x·wᵀ + b.  x (N, in), w (out, in), b (out) or nil → y (N, out).
+    public func linear(_ x: Var, _ w: Var, _ b: Var? = nil) throws -> Var {
+        guard x.shape.count == 2, w.shape.count == 2, x.shape[1] == w.shape[1] else {
+            throw ContrastiveError.shape("linear: input \(x.shape) and weight \(w.shape) (expected (N, in) and (out, in))")
+        }
+        let n = x.shape[0], din = x.shape[1], dout = w.shape[0]
+        if let b, b.value.count != dout { throw ContrastiveError.shape("linear: bias \(b.shape) for \(dout) outputs") }
+        let y = try output([n, dout])
+        if let b {
+            for i in 0..<n { (y.data + i * dout).update(from: b.value.data, count: dout) }
+        }
+        BLAS.sgemm(transA: false, transB: true, m: n, n: dout, k: din, alpha: 1, a: x.value.data, lda: din,
+                   b: w.value.data, ldb: din, beta: b == nil ? 0 : 1, c: y.data, ldc: dout)
+        let inputs = b.map { [x, w, $0] } ?? [x, w]
+        return record(y, inputs) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) {
+                BLAS.sgemm(transA: false, transB: false, m: n, n: din, k: dout, alpha: 1, a: dy.data, lda: dout,
+                           b: w.value.data, ldb: din, beta: acc ? 1 : 0, c: dx.data, ldc: din)
+            }
+            if let (dw, acc) = try self.gradTarget(w) {
+                BLAS.sgemm(transA: true, transB: false, m: dout, n: din, k: n, alpha: 1, a: dy.data, lda: dout,
+                           b: x.value.data, ldb: din, beta: acc ? 1 : 0, c: dw.data, ldc: din)
+            }
+            if let b, let (db, acc) = try self.gradTarget(b) {
+                if !acc { db.fill(0) }
+                for i in 0..<n { let r = dy.data + i * dout; for j in 0..<dout { db.data[j] += r[j] } }
+            }
+        }
+    }
+
+    /// y = a·b (a (N, K), b (K, M)) or a·bᵀ with `transposeB` (b (M, K)).
+    public func matmul(_ a: Var, _ b: Var, transposeB: Bool = false) throws -> Var {
+        guard a.shape.count == 2, b.shape.count == 2 else {
+            throw ContrastiveError.shape("matmul: needs matrices, got \(a.shape) and \(b.shape)")
+        }
+        let n = a.shape[0], k = a.shape[1]
+        let (kb, m) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else { throw ContrastiveError.shape("matmul: \(a.shape) × \(b.shape)\(transposeB ? "ᵀ" : "")") }
+        let y = try output([n, m])
+        BLAS.sgemm(transA: false, transB: transposeB, m: n, n: m, k: k, alpha: 1, a: a.value.data, lda: k,
+                   b: b.value.data, ldb: transposeB ? k : m, beta: 0, c: y.data, ldc: m)
+        return record(y, [a, b]) { [unowned self] dy in
+            if let (da, acc) = try self.gradTarget(a) {
+                // da = dy · bᵀ (or dy · b when b was transposed)
+                BLAS.sgemm(transA: false, transB: !transposeB, m: n, n: k, k: m, alpha: 1, a: dy.data, lda: m,
+                           b: b.value.data, ldb: transposeB ? k : m, beta: acc ? 1 : 0, c: da.data, ldc: k)
+            }
+            if let (db, acc) = try self.gradTarget(b) {
+                if transposeB { // db (M, K) = dyᵀ · a
+                    BLAS.sgemm(transA: true, transB: false, m: m, n: k, k: n, alpha: 1, a: dy.data, lda: m,
+                               b: a.value.data, ldb: k, beta: acc ? 1 : 0, c: db.data, ldc: k)
+                } else {        // db (K, M) = aᵀ · dy
+                    BLAS.sgemm(transA: true, transB: false, m: k, n: m, k: n, alpha: 1, a: a.value.data, lda: k,
+                               b: dy.data, ldb: m, beta: acc ? 1 : 0, c: db.data, ldc: m)
+                }
+            }
+        }
+    }
+
+    /// Similarity matrix of embeddings: S[i, j] = a[i]·b[j] (a (N, D), b (M, D) → (N, M)).
+    /// With L2-normalised rows this is the cosine-similarity matrix.
+    public func similarity(_ a: Var, _ b: Var) throws -> Var { try matmul(a, b, transposeB: true) }
+
+    // MARK: convolution and normalisation
+
+    /// 2-D convolution: x (N, Cin, H, W), w (Cout, Cin, kh, kw), b (Cout) or nil.
+    public func conv2d(_ x: Var, _ w: Var, _ b: Var? = nil, stride: Int = 1, padding: Int = 0) throws -> Var {
+        try conv2d(x, w, b, stride: (stride, stride), padding: (padding, padding))
+    }
+
+    public func conv2d(_ x: Var, _ w: Var, _ b: Var?, stride: (Int, Int), padding: (Int, Int)) throws -> Var {
+        guard x.shape.count == 4, w.shape.count == 4, x.shape[1] == w.shape[1] else {
+            throw ContrastiveError.shape("conv2d: input \(x.shape) and weight \(w.shape) (expected (N, Cin, H, W) and (Cout, Cin, kh, kw))")
+        }
+        let g = try ConvGeometry(n: x.shape[0], cin: x.shape[1], h: x.shape[2], w: x.shape[3], cout: w.shape[0],
+                                 kh: w.shape[2], kw: w.shape[3], sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1)
+        if let b, b.value.count != g.cout { throw ContrastiveError.shape("conv2d: bias \(b.shape) for \(g.cout) channels") }
+        let y = try output([g.n, g.cout, g.ho, g.wo])
+        try Conv2D.forward(g, x: x.value.data, w: w.value.data, bias: b?.value.data, y: y.data, workspace: workspace)
+        let inputs = b.map { [x, w, $0] } ?? [x, w]
+        return record(y, inputs) { [unowned self] dy in
+            let tx = try self.gradTarget(x), tw = try self.gradTarget(w)
+            let tb = try b.flatMap { try self.gradTarget($0) }
+            // Parameter-style targets (w, b) share one accumulate flag in the kernel; split if they differ.
+            if let tw, let tb, tw.1 != tb.1 {
+                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                                    dw: tw.0.data, db: nil, accumulateW: tw.1, workspace: self.workspace)
+                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: nil, accumulateX: true,
+                                    dw: nil, db: tb.0.data, accumulateW: tb.1, workspace: self.workspace)
+            } else {
+                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                                    dw: tw?.0.data, db: tb?.0.data, accumulateW: tw?.1 ?? tb?.1 ?? true, workspace: self.workspace)
+            }
+        }
+    }
+
+    /// Batch normalisation of x (N, C, H, W) or (N, C) with affine γ, β (C).
+    /// Training: batch statistics, running statistics updated in place (PyTorch's momentum
+    /// convention, unbiased running variance). Eval: the running statistics.
+    public func batchNorm(_ x: Var, gamma: Var, beta: Var, runningMean: Tensor?, runningVar: Tensor?,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Var {
+        guard x.shape.count == 4 || x.shape.count == 2 else {
+            throw ContrastiveError.shape("batch_norm: input must be (N, C, H, W) or (N, C), got \(x.shape)")
+        }
+        let n = x.shape[0], c = x.shape[1], s = x.shape.count == 4 ? x.shape[2] * x.shape[3] : 1
+        guard gamma.value.count == c, beta.value.count == c else {
+            throw ContrastiveError.shape("batch_norm: γ \(gamma.shape), β \(beta.shape) for \(c) channels")
+        }
+        guard eps > 0, eps.isFinite, momentum >= 0, momentum <= 1 else {
+            throw ContrastiveError.invalid("batch_norm: eps \(eps) must be > 0, momentum \(momentum) in [0, 1]")
+        }
+        for t in [runningMean, runningVar] {
+            if let t, t.count != c { throw ContrastiveError.shape("batch_norm: running statistics \(t.shape) for \(c) channels") }
+        }
+        let y = try output(x.shape)
+        if training {
+            guard n * s > 1 else {
+                throw ContrastiveError.invalid("batch_norm: training needs more than one value per channel, got input \(x.shape)")
+            }
+            let mean = try workspace.tensor([c]), inv = try workspace.tensor([c])
+            BatchNorm.forwardTrain(n: n, c: c, s: s, x: x.value.data, gamma: gamma.value.data, beta: beta.value.data,
+                                   eps: eps, momentum: momentum, runningMean: runningMean?.data, runningVar: runningVar?.data,
+                                   y: y.data, saveMean: mean.data, saveInvStd: inv.data)
+            return record(y, [x, gamma, beta]) { [unowned self] dy in
+                let tx = try self.gradTarget(x), tg = try self.gradTarget(gamma), tb = try self.gradTarget(beta)
+                let accP = tg?.1 ?? tb?.1 ?? true
+                if let tg, let tb, tg.1 != tb.1 { if !tg.1 { tg.0.fill(0) }; if !tb.1 { tb.0.fill(0) } }
+                let split = (tg != nil && tb != nil && tg!.1 != tb!.1)
+                BatchNorm.backwardTrain(n: n, c: c, s: s, x: x.value.data, dy: dy.data, gamma: gamma.value.data,
+                                        mean: mean.data, invStd: inv.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                                        dgamma: tg?.0.data, dbeta: tb?.0.data, accumulateParams: split ? true : accP)
+            }
+        }
+        guard let rm = runningMean, let rv = runningVar else {
+            throw ContrastiveError.invalid("batch_norm: eval mode needs running statistics")
+        }
+        BatchNorm.forwardEval(n: n, c: c, s: s, x: x.value.data, gamma: gamma.value.data, beta: beta.value.data,
+                              runningMean: rm.data, runningVar: rv.data, eps: eps, y: y.data)
+        return record(y, [x, gamma, beta]) { [unowned self] dy in
+            let tx = try self.gradTarget(x), tg = try self.gradTarget(gamma), tb = try self.gradTarget(beta)
+            if let tg, let tb, tg.1 != tb.1 { if !tg.1 { tg.0.fill(0) }; if !tb.1 { tb.0.fill(0) } }
+            let split = (tg != nil && tb != nil && tg!.1 != tb!.1)
+            BatchNorm.backwardEval(n: n, c: c, s: s, x: x.value.data, dy: dy.data, gamma: gamma.value.data,
+                                   runningMean: rm.data, runningVar: rv.data, eps: eps, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                                   dgamma: tg?.0.data, dbeta: tb?.0.data, accumulateParams: split ? true : (tg?.1 ?? tb?.1 ?? true))
+        }
+    }
+
+    // MARK: pooling
+
+    /// Max pooling with a k×k window (padding counts as −∞).
+    public func maxPool2d(_ x: Var, kernel: Int, stride: Int, padding: Int = 0) throws -> Var {
+        guard x.shape.count == 4 else { throw ContrastiveError.shape("max_pool2d: input must be (N, C, H, W), got \(x.shape)") }
+        let g = try MaxPool2D.Geometry(n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], k: kernel, stride: stride, pad: padding)
+        let y = try output([g.n, g.c, g.ho, g.wo])
+        let idx = try workspace.scratch(Int32.self, count: y.count)
+        MaxPool2D.forward(g, x: x.value.data, y: y.data, argmax: idx)
+        return record(y, [x]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) { MaxPool2D.backward(g, dy: dy.data, argmax: idx, dx: dx.data, accumulate: acc) }
+        }
+    }
+
+    /// Mean over H×W: (N, C, H, W) → (N, C).
+    public func globalAvgPool(_ x: Var) throws -> Var {
+        guard x.shape.count == 4 else { throw ContrastiveError.shape("global_avg_pool: input must be (N, C, H, W), got \(x.shape)") }
+        let planes = x.shape[0] * x.shape[1], size = x.shape[2] * x.shape[3]
+        let y = try output([x.shape[0], x.shape[1]])
+        GlobalAvgPool.forward(planes: planes, size: size, x: x.value.data, y: y.data)
+        return record(y, [x]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) { GlobalAvgPool.backward(planes: planes, size: size, dy: dy.data, dx: dx.data, accumulate: acc) }
+        }
+    }
+
+    // MARK: elementwise
+
+    public func relu(_ x: Var) throws -> Var {
+        let y = try output(x.shape)
+        Pointwise.relu(x.value.data, y.data, y.count)
+        return record(y, [x]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) { Pointwise.reluBackward(y: y.data, dy: dy.data, dx: dx.data, y.count, accumulate: acc) }
+        }
+    }
+
+    public func add(_ a: Var, _ b: Var) throws -> Var {
+        guard a.shape == b.shape else { throw ContrastiveError.shape("add: \(a.shape) and \(b.shape)") }
+        let y = try output(a.shape)
+        Pointwise.add(a.value.data, b.value.data, y.data, y.count)
+        return record(y, [a, b]) { [unowned self] dy in
+            for v in [a, b] { if let (d, acc) = try self.gradTarget(v) { Pointwise.axpy(1, dy.data, d.data, d.count, accumulate: acc) } }
+        }
+    }
+
+    public func mul(_ a: Var, _ b: Var) throws -> Var {
+        guard a.shape == b.shape else { throw ContrastiveError.shape("mul: \(a.shape) and \(b.shape)") }
+        let y = try output(a.shape)
+        Pointwise.mul(a.value.data, b.value.data, y.data, y.count)
+        return record(y, [a, b]) { [unowned self] dy in
+            if let (d, acc) = try self.gradTarget(a) { Pointwise.mulAcc(dy.data, b.value.data, d.data, d.count, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(b) { Pointwise.mulAcc(dy.data, a.value.data, d.data, d.count, accumulate: acc) }
+        }
+    }
+
+    /// y = s·x
+    public func scale(_ x: Var, _ s: Float) throws -> Var {
+        guard s.isFinite else { throw ContrastiveError.invalid("scale: factor \(s) is not finite") }
+        let y = try output(x.shape)
+        Pointwise.scale(x.value.data, s, y.data, y.count)
+        return record(y, [x]) { [unowned self] dy in
+            if let (d, acc) = try self.gradTarget(x) { Pointwise.axpy(s, dy.data, d.data, d.count, accumulate: acc) }
+        }
+    }
+
+    // MARK: shapes
+
+    /// Same values, new shape (element count unchanged).
+    public func reshape(_ x: Var, _ shape: [Int]) throws -> Var {
+        let y = try x.value.reshaped(shape)
+        return record(y, [x]) { [unowned self] dy in
+            if let (d, acc) = try self.gradTarget(x) { Vec.add(dy.data, into: d.data, d.count, accumulate: acc) }
+        }
+    }
+
+    /// (N, …) → (N, product of the rest).
+    public func flatten(_ x: Var) throws -> Var {
+        let n = x.shape.first ?? 1
+        return try reshape(x, [n, n == 0 ? 0 : x.value.count / n])
+    }
+
+    /// Concatenate along the batch (first) dimension; the other dimensions must match.
+    public func concat(_ xs: [Var]) throws -> Var {
+        guard let first = xs.first else { throw ContrastiveError.invalid("concat: no inputs") }
+        let inner = Array(first.shape.dropFirst())
+        var rows = 0
+        for x in xs {
+            guard Array(x.shape.dropFirst()) == inner, !x.shape.isEmpty else {
+                throw ContrastiveError.shape("concat: \(x.shape) does not match \(first.shape) beyond the batch dimension")
+            }
+            rows += x.shape[0]
+        }
+        let y = try output([rows] + inner)
+        var off = 0
+        for x in xs { (y.data + off).update(from: x.value.data, count: x.value.count); off += x.value.count }
+        return record(y, xs) { [unowned self] dy in
+            var o = 0
+            for x in xs {
+                if let (d, acc) = try self.gradTarget(x) { Vec.add(dy.data + o, into: d.data, d.count, accumulate: acc) }
+                o += x.value.count
+            }
+        }
+    }
+
+    /// Split along the batch dimension into pieces of the given sizes (summing to N).
+    public func split(_ x: Var, sizes: [Int]) throws -> [Var] {
+        guard let n = x.shape.first, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == n else {
+            throw ContrastiveError.shape("split: sizes \(sizes) do not add up to the batch of \(x.shape)")
+        }
+        let inner = n == 0 ? 0 : x.value.count / n
+        var out: [Var] = []
+        var row = 0
+        for s in sizes {
+            let y = try output([s] + x.shape.dropFirst())
+            let off = row * inner
+            y.data.update(from: x.value.data + off, count: y.count)
+            out.append(record(y, [x]) { [unowned self] dy in
+                if let (d, acc) = try self.gradTarget(x) {
+                    if !acc { d.fill(0) }   // the other pieces add into the rest later
+                    Vec.add(dy.data, into: d.data + off, dy.count, accumulate: true)
+                }
+            })
+            row += s
+        }
+        return out
+    }
+
+    // MARK: rows
+
+    /// Rows scaled to unit L2 norm: x / max(‖x‖, ε), as `F.normalize(x, dim=1, eps=1e-12)`.
+    public func l2Normalize(_ x: Var, eps: Float = 1e-12) throws -> Var {
+        guard x.shape.count == 2 else { throw ContrastiveError.shape("l2_normalize: input must be (N, D), got \(x.shape)") }
+        guard eps > 0 else { throw ContrastiveError.invalid("l2_normalize: eps must be > 0") }
+        let n = x.shape[0], d = x.shape[1]
+        let y = try output(x.shape), norms = try workspace.tensor([n])
+        Rows.l2Normalize(n: n, d: d, x: x.value.data, eps: eps, y: y.data, norms: norms.data)
+        return record(y, [x]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) {
+                Rows.l2NormalizeBackward(n: n, d: d, y: y.data, norms: norms.data, eps: eps, dy: dy.data, dx: dx.data, accumulate: acc)
+            }
+        }
+    }
+
+    /// log-softmax over the last dimension of (N, C).
+    public func logSoftmax(_ x: Var) throws -> Var {
+        guard x.shape.count == 2 else { throw ContrastiveError.shape("log_softmax: input must be (N, C), got \(x.shape)") }
+        let n = x.shape[0], d = x.shape[1]
+        let y = try output(x.shape)
+        Rows.logSoftmax(n: n, d: d, x: x.value.data, y: y.data)
+        return record(y, [x]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(x) { Rows.logSoftmaxBackward(n: n, d: d, y: y.data, dy: dy.data, dx: dx.data, accumulate: acc) }
+        }
+    }
+
+    /// Mean cross-entropy of logits (N, C) against integer targets in [0, C) — fused log-softmax + NLL.
+    public func crossEntropy(_ logits: Var, targets: [Int32]) throws -> Var {
+        guard logits.shape.count == 2 else { throw ContrastiveError.shape("cross_entropy: logits must be (N, C), got \(logits.shape)") }
+        let n = logits.shape[0], d = logits.shape[1]
+        guard targets.count == n else { throw ContrastiveError.shape("cross_entropy: \(targets.count) targets for \(n) rows") }
+        guard n > 0 else { throw ContrastiveError.invalid("cross_entropy: empty batch") }
+        for (i, t) in targets.enumerated() where t < 0 || Int(t) >= d {
+            throw ContrastiveError.invalid("cross_entropy: target \(t) of row \(i) outside [0, \(d))")
+        }
+        let tgt = try workspace.scratch(Int32.self, count: n)
+        for i in 0..<n { tgt[i] = targets[i] }
+        let rowLoss = try workspace.tensor([n])
+        let y = try output([1])
+        y.data[0] = Rows.crossEntropy(n: n, d: d, x: logits.value.data, targets: tgt, rowLoss: rowLoss.data)
+        return record(y, [logits]) { [unowned self] dy in
+            if let (dx, acc) = try self.gradTarget(logits) {
+                Rows.crossEntropyBackward(n: n, d: d, x: logits.value.data, targets: tgt, g: dy.data[0], dx: dx.data, accumulate: acc)
+            }
+        }
+    }
+
+    // MARK: reductions
+
+    /// Σ of all elements → shape [1].
+    public func sum(_ x: Var) throws -> Var {
+        let y = try output([1])
+        y.data[0] = Float(Pointwise.sum(x.value.data, x.value.count))
+        return record(y, [x]) { [unowned self] dy in
+            if let (d, acc) = try self.gradTarget(x) {
+                let g = dy.data[0]
+                if acc { for i in 0..<d.count { d.data[i] += g } } else { d.fill(g) }
+            }
+        }
+    }
+
+    /// Mean of all elements → shape [1].
+    public func mean(_ x: Var) throws -> Var {
+        guard x.value.count > 0 else { throw ContrastiveError.invalid("mean: empty tensor") }
+        return try scale(try sum(x), 1 / Float(x.value.count))
+    }
+
+    /// Mean squared error mean((a − b)²) → shape [1].
+    public func mse(_ a: Var, _ b: Var) throws -> Var {
+        guard a.shape == b.shape else { throw ContrastiveError.shape("mse: \(a.shape) and \(b.shape)") }
+        guard a.value.count > 0 else { throw ContrastiveError.invalid("mse: empty tensors") }
+        let n = a.value.count
+        let diff = try workspace.tensor(a.shape)
+        for i in 0..<n { diff.data[i] = a.value.data[i] - b.value.data[i] }
+        let y = try output([1])
+        var s = 0.0
+        var i = 0
+        while i < n { let e = min(i + 4096, n); s += Double(Vec.dot(diff.data + i, diff.data + i, e - i)); i = e }
+        y.data[0] = Float(s / Double(n))
+        return record(y, [a, b]) { [unowned self] dy in
+            let k = 2 * dy.data[0] / Float(n)
+            if let (d, acc) = try self.gradTarget(a) { Pointwise.axpy(k, diff.data, d.data, n, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(b) { Pointwise.axpy(-k, diff.data, d.data, n, accumulate: acc) }
+        }
+    }
+}
