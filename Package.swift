@@ -41,6 +41,7 @@ let package = Package(
         .target(
             name: "ContrastiveCABI",
             dependencies: ["Contrastive"],
+            exclude: ["exports.map"],
             swiftSettings: engineFlags,
             linkerSettings: [
                 .unsafeFlags([

@@ -34,6 +34,8 @@ public final class Graph {
     public let workspace: Workspace
     /// When false, ops record nothing (inference, momentum encoders) — see `withoutGrad`.
     public var gradEnabled = true
+    /// Columns per convolution GEMM (see `Conv2D`); small values force multi-chunk paths in tests.
+    public var convColumns = Conv2D.defaultColumns
     private var tape: [(out: Var, back: (Tensor) throws -> Void)] = []
 
     public init(workspace: Workspace? = nil) throws {

@@ -81,7 +81,7 @@ extension Graph {
                                  kh: w.shape[2], kw: w.shape[3], sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1)
         if let b, b.value.count != g.cout { throw ContrastiveError.shape("conv2d: bias \(b.shape) for \(g.cout) channels") }
         let y = try output([g.n, g.cout, g.ho, g.wo])
-        try Conv2D.forward(g, x: x.value.data, w: w.value.data, bias: b?.value.data, y: y.data, workspace: workspace)
+        try Conv2D.forward(g, x: x.value.data, w: w.value.data, bias: b?.value.data, y: y.data, workspace: workspace, columns: convColumns)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
         return record(y, inputs) { [unowned self] dy in
             let tx = try self.gradTarget(x), tw = try self.gradTarget(w)
@@ -89,12 +89,12 @@ extension Graph {
             // Parameter-style targets (w, b) share one accumulate flag in the kernel; split if they differ.
             if let tw, let tb, tw.1 != tb.1 {
                 try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
-                                    dw: tw.0.data, db: nil, accumulateW: tw.1, workspace: self.workspace)
+                                    dw: tw.0.data, db: nil, accumulateW: tw.1, workspace: self.workspace, columns: self.convColumns)
                 try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: nil, accumulateX: true,
-                                    dw: nil, db: tb.0.data, accumulateW: tb.1, workspace: self.workspace)
+                                    dw: nil, db: tb.0.data, accumulateW: tb.1, workspace: self.workspace, columns: self.convColumns)
             } else {
                 try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
-                                    dw: tw?.0.data, db: tb?.0.data, accumulateW: tw?.1 ?? tb?.1 ?? true, workspace: self.workspace)
+                                    dw: tw?.0.data, db: tb?.0.data, accumulateW: tw?.1 ?? tb?.1 ?? true, workspace: self.workspace, columns: self.convColumns)
             }
         }
     }

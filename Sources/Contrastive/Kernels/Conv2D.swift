@@ -68,12 +68,12 @@ public struct ConvGeometry: Equatable, CustomStringConvertible {
 /// The chunk is sized so P is a few thousand columns: large enough for OpenBLAS to run near
 /// its peak, small enough that col stays in a few MB of the workspace.
 public enum Conv2D {
-    /// Columns per GEMM (P). Tuned by `make bench-ops`.
-    nonisolated(unsafe) public static var targetColumns = 8192
+    /// Default columns per GEMM (P). Tuned by `make bench-ops`.
+    public static let defaultColumns = 8192
 
     @inlinable
-    static func chunkImages(_ g: ConvGeometry) -> Int {
-        max(1, min(g.n, targetColumns / max(g.outPlane, 1)))
+    static func chunkImages(_ g: ConvGeometry, _ columns: Int) -> Int {
+        max(1, min(g.n, columns / max(g.outPlane, 1)))
     }
 
     // MARK: im2col / col2im
@@ -149,9 +149,9 @@ public enum Conv2D {
     /// y = conv(x, w) + bias. x (N,Cin,H,W), w (Cout,Cin,kh,kw), bias (Cout) or nil, y (N,Cout,Ho,Wo).
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                               workspace ws: Workspace) throws {
+                               workspace ws: Workspace, columns: Int = defaultColumns) throws {
         guard g.n > 0 else { return }
-        let nbMax = chunkImages(g)
+        let nbMax = chunkImages(g, columns)
         let P1 = g.outPlane
         let direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
         let col = direct && nbMax == 1 ? nil : try ws.scratch(Float.self, count: g.k * nbMax * P1)
@@ -212,14 +212,14 @@ public enum Conv2D {
                                 dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, accumulateX: Bool,
                                 dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
-                                accumulateW: Bool, workspace ws: Workspace) throws {
+                                accumulateW: Bool, workspace ws: Workspace, columns: Int = defaultColumns) throws {
         if let dx, !accumulateX { dx.update(repeating: 0, count: g.n * g.cin * g.inPlane) }
         if !accumulateW {
             if let dw { dw.update(repeating: 0, count: g.cout * g.k) }
             if let db { db.update(repeating: 0, count: g.cout) }
         }
         guard g.n > 0, dx != nil || dw != nil || db != nil else { return }
-        let nbMax = chunkImages(g)
+        let nbMax = chunkImages(g, columns)
         let P1 = g.outPlane
         let needCol = dw != nil || dx != nil
         let col = needCol ? try ws.scratch(Float.self, count: g.k * nbMax * P1) : nil

@@ -1,0 +1,86 @@
+# libcontrastive — build, test and benchmark entry points.
+#
+#   make            build libcontrastive.so (+ SONAME links) into build/lib, tools, examples
+#   make test       install missing system packages, build, run every test
+#   make bench-ops  kernel benchmark (conv/BN/ReLU vs sgemm/memcpy measured in the same run)
+#
+SHELL        := /bin/bash
+SWIFT        ?= swift
+PYTHON       ?= python3
+CC           ?= gcc
+CXX          ?= g++
+BUILD        := build
+LIBDIR       := $(BUILD)/lib
+SOVERSION    := 0
+VERSION      := 0.1.0
+SWIFTFLAGS   := -c release
+LIB          := $(LIBDIR)/libcontrastive.so
+CFLAGS_TEST  := -std=c99 -Wall -Wextra -Werror -pedantic -O2 -Iinclude
+CXXFLAGS_TEST:= -std=c++17 -Wall -Wextra -Werror -O2 -Iinclude
+LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
+
+# Debian packages the build and tests need (checked by `make deps`).
+DEB_PACKAGES := libopenblas-dev python3-dev python3-numpy python3-pytest pkg-config
+
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops clean
+
+all: lib examples c-tests
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "deps: missing$$missing and not root; install them with apt-get" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "deps: all system packages present"; fi
+
+swift-build:
+	$(SWIFT) build $(SWIFTFLAGS)
+
+# The shipped library: the SwiftPM product, installed under its SONAME with the usual links.
+lib: swift-build
+	@mkdir -p $(LIBDIR)
+	cp -f .build/release/libcontrastive.so $(LIBDIR)/libcontrastive.so.$(VERSION)
+	ln -sf libcontrastive.so.$(VERSION) $(LIBDIR)/libcontrastive.so.$(SOVERSION)
+	ln -sf libcontrastive.so.$(SOVERSION) $(LIBDIR)/libcontrastive.so
+
+EXAMPLES_C := $(patsubst examples/c/%.c,$(BUILD)/bin/%,$(wildcard examples/c/*.c))
+CTESTS     := $(patsubst Tests/c/%.c,$(BUILD)/tests/%,$(wildcard Tests/c/*.c))
+
+$(BUILD)/bin/%: examples/c/%.c include/contrastive.h lib
+	@mkdir -p $(BUILD)/bin
+	$(CC) $(CFLAGS_TEST) $< -o $@ $(LDFLAGS_LIB) -lm
+
+$(BUILD)/tests/%: Tests/c/%.c include/contrastive.h lib
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS_TEST) -D_POSIX_C_SOURCE=200809L $< -o $@ $(LDFLAGS_LIB) -lm -lpthread
+
+$(BUILD)/tests/header_cxx: Tests/c/header_cxx.cpp include/contrastive.h lib
+	@mkdir -p $(BUILD)/tests
+	$(CXX) $(CXXFLAGS_TEST) $< -o $@ $(LDFLAGS_LIB)
+
+examples: $(EXAMPLES_C)
+c-tests: $(CTESTS) $(BUILD)/tests/header_cxx
+
+test: deps all test-swift test-c test-python
+	@echo "make test: all tests passed"
+
+test-swift:
+	$(SWIFT) test $(SWIFTFLAGS)
+
+test-c: c-tests examples
+	@set -e; for t in $(CTESTS) $(BUILD)/tests/header_cxx; do echo "== $$t"; $$t; done
+	bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
+	@set -e; for e in $(EXAMPLES_C); do echo "== $$e"; $$e; done
+
+test-python: lib
+	cd bindings/python && CONTRASTIVE_LIBRARY=$(CURDIR)/$(LIBDIR)/libcontrastive.so.$(SOVERSION) $(PYTHON) -m pytest -q tests
+
+bench-ops: swift-build
+	.build/release/contrastive-bench ops
+
+clean:
+	rm -rf $(BUILD) .build
