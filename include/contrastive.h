@@ -90,7 +90,8 @@ enum {
 const char *ctr_status_string(ctr_status status);
 
 /** Message of the last failing call on the calling thread ("" if none). Never NULL. The text
- *  stays valid until the next failing call on this thread. Successful calls do not clear it. */
+ *  stays valid until the next failing call on this thread. Successful calls do not clear it;
+ *  a size query answered with CTR_STATUS_BUFFER_TOO_SMALL counts as a failing call. */
 const char *ctr_last_error(void);
 
 /** Clear the calling thread's last error message (ctr_last_error() then returns ""). */
@@ -110,7 +111,8 @@ const char *ctr_version_string(void);
  *  "key=value" lines, written NUL-terminated into buf.
  *  @param buf       destination, may be NULL when capacity is 0 (size query)
  *  @param capacity  bytes available in buf
- *  @param needed    if not NULL, receives the bytes needed including the NUL
+ *  @param needed    if not NULL, receives the bytes needed including the NUL (set on OK and
+ *                   on BUFFER_TOO_SMALL, untouched on INVALID_ARGUMENT)
  *  @return CTR_STATUS_OK, CTR_STATUS_BUFFER_TOO_SMALL (buf untouched, *needed set), or
  *          CTR_STATUS_INVALID_ARGUMENT (buf NULL with capacity > 0). */
 ctr_status ctr_build_info(char *buf, size_t capacity, size_t *needed);
@@ -121,7 +123,8 @@ ctr_status ctr_build_info(char *buf, size_t capacity, size_t *needed);
 
 /** Set the number of threads used by the library's loops and by OpenBLAS, process-wide.
  *  @param n  1..256, or 0 for the number of online CPUs.
- *  The default is the CTR_NUM_THREADS environment variable if set, else the CPU count.
+ *  The default is the CTR_NUM_THREADS environment variable when it is a number >= 1, else
+ *  the number of online CPUs. OpenBLAS may cap its own share (this build: 64).
  *  Do not call while another thread is inside the library.
  *  @return CTR_STATUS_OK or CTR_STATUS_INVALID_ARGUMENT (n < 0 or n > 256). */
 ctr_status ctr_set_num_threads(int32_t n);

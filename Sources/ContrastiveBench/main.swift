@@ -39,7 +39,7 @@ func fmt(_ v: Double, _ digits: Int = 1) -> String {
     return "\(r)"
 }
 
-func benchOps(reps: Int) throws {
+func benchOps(reps: Int, columns: Int) throws {
     let threads = ThreadPool.shared.threads
     print("bench-ops: \(threads) thread(s), median of \(reps) runs; GFLOP/s = 2·N·Cout·Ho·Wo·Cin·k² / time")
 
@@ -63,12 +63,12 @@ func benchOps(reps: Int) throws {
         let x = try randomTensor([batch, l.cin, l.hw, l.hw], seed: 3), w = try randomTensor([l.cout, l.cin, 3, 3], seed: 4)
         let y = try Tensor(zeros: [batch, l.cout, l.hw, l.hw]), dy = try randomTensor([batch, l.cout, l.hw, l.hw], seed: 5)
         let dx = try Tensor(zeros: x.shape), dw = try Tensor(zeros: w.shape)
-        let tf = try median(reps: reps) { try Conv2D.forward(g, x: x.data, w: w.data, bias: nil, y: y.data, workspace: ws); ws.reset() }
+        let tf = try median(reps: reps) { try Conv2D.forward(g, x: x.data, w: w.data, bias: nil, y: y.data, workspace: ws, columns: columns); ws.reset() }
         let td = try median(reps: reps) {
-            try Conv2D.backward(g, x: x.data, w: w.data, dy: dy.data, dx: dx.data, accumulateX: false, dw: nil, db: nil, accumulateW: false, workspace: ws); ws.reset()
+            try Conv2D.backward(g, x: x.data, w: w.data, dy: dy.data, dx: dx.data, accumulateX: false, dw: nil, db: nil, accumulateW: false, workspace: ws, columns: columns); ws.reset()
         }
         let tw = try median(reps: reps) {
-            try Conv2D.backward(g, x: x.data, w: w.data, dy: dy.data, dx: nil, accumulateX: false, dw: dw.data, db: nil, accumulateW: false, workspace: ws); ws.reset()
+            try Conv2D.backward(g, x: x.data, w: w.data, dy: dy.data, dx: nil, accumulateX: false, dw: dw.data, db: nil, accumulateW: false, workspace: ws, columns: columns); ws.reset()
         }
         let f = g.flops / 1e9
         let all = 3 * f / (tf + td + tw)
@@ -109,10 +109,12 @@ func benchOps(reps: Int) throws {
 var args = Array(CommandLine.arguments.dropFirst())
 var reps = 5
 if let i = args.firstIndex(of: "--reps"), i + 1 < args.count, let r = Int(args[i + 1]) { reps = max(1, r); args.removeSubrange(i...(i + 1)) }
+var columns = Conv2D.defaultColumns
+if let i = args.firstIndex(of: "--columns"), i + 1 < args.count, let c = Int(args[i + 1]) { columns = max(1, c); args.removeSubrange(i...(i + 1)) }
 if let i = args.firstIndex(of: "--threads"), i + 1 < args.count, let t = Int(args[i + 1]) { ThreadPool.shared.setThreads(t); args.removeSubrange(i...(i + 1)) }
 do {
     switch args.first ?? "" {
-    case "ops": try benchOps(reps: reps)
+    case "ops": try benchOps(reps: reps, columns: columns)
     default:
         print("usage: contrastive-bench ops [--reps N] [--threads T]")
         exit(2)

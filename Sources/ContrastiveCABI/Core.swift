@@ -32,14 +32,14 @@ public func ctr_last_error() -> UnsafePointer<CChar> { lastErrorPointer() }
 public func ctr_clear_error() { clearLastError() }
 
 @_cdecl("ctr_build_info")
-public func ctr_build_info(_ buf: UnsafeMutablePointer<CChar>?, _ capacity: Int, _ needed: UnsafeMutablePointer<Int>?) -> Int32 {
+public func ctr_build_info(_ buf: UnsafeMutablePointer<CChar>?, _ capacity: UInt, _ needed: UnsafeMutablePointer<UInt>?) -> Int32 {
     if buf == nil && capacity > 0 {
         return fail(.invalidArgument, "ctr_build_info", "buf is NULL but capacity is \(capacity)")
     }
     let text = BuildInfo.text()
     let bytes = Array(text.utf8) + [0]
-    needed?.pointee = bytes.count
-    guard let buf, capacity >= bytes.count else {
+    needed?.pointee = UInt(bytes.count)
+    guard let buf, capacity >= UInt(bytes.count) else {
         return fail(.bufferTooSmall, "ctr_build_info", "needs \(bytes.count) bytes, capacity is \(capacity)")
     }
     bytes.withUnsafeBufferPointer { src in
@@ -66,11 +66,10 @@ public typealias CLogFn = @convention(c) (Int32, UnsafePointer<CChar>?, UnsafeMu
 
 @_cdecl("ctr_log_set")
 public func ctr_log_set(_ fn: CLogFn?, _ userData: UnsafeMutableRawPointer?) {
-    let level = Log.level
-    guard let fn else { Log.configure(sink: nil, minLevel: level); return }
-    Log.configure(sink: { lvl, message in
+    guard let fn else { Log.setSink(nil); return }
+    Log.setSink { lvl, message in
         message.withCString { fn(lvl.rawValue, $0, userData) }
-    }, minLevel: level)
+    }
 }
 
 @_cdecl("ctr_log_set_level")

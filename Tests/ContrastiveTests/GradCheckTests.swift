@@ -85,6 +85,11 @@ let convCases: [OpCase] = [
     convCase(n: 2, cin: 2, h: 9, w: 9, cout: 3, k: 7, stride: 2, pad: 3, bias: true),   // ImageNet stem
     convCase(n: 2, cin: 3, h: 4, w: 4, cout: 2, k: 3, stride: 3, pad: 2, bias: false),  // stride > 1 with wide padding
     convCase(n: 1, cin: 1, h: 1, w: 1, cout: 2, k: 3, stride: 1, pad: 1, bias: true),   // 1×1 image, all border
+    // Batches of ≥ 2 images per thread take the per-thread path; cin ≥ 32 takes the
+    // flipped-kernel backward-data path (stride 1) or the col2im path (stride 2).
+    convCase(n: 5, cin: 3, h: 6, w: 5, cout: 4, k: 3, stride: 1, pad: 1, bias: true),
+    convCase(n: 5, cin: 32, h: 4, w: 4, cout: 3, k: 3, stride: 1, pad: 1, bias: true),
+    convCase(n: 4, cin: 32, h: 5, w: 5, cout: 2, k: 3, stride: 2, pad: 1, bias: false),
 ]
 
 func bnCase(_ shape: [Int], training: Bool) -> OpCase {
@@ -181,7 +186,7 @@ struct GradCheckTests {
     @Test("conv2d", arguments: convCases)
     func conv(_ op: OpCase) throws { try gradCheck(op) }
 
-    @Test("conv2d, several images per GEMM with a partial last chunk", arguments: [convCases[0], convCases[1], convCases[2], convCases[4]])
+    @Test("conv2d, several images per GEMM with a partial last chunk", arguments: [convCases[0], convCases[1], convCases[2], convCases[4], convCases[8], convCases[9]])
     func convChunked(_ op: OpCase) throws { try gradCheck(op, columns: 40) }
 
     @Test("batch_norm", arguments: [bnCase([4, 3, 5, 5], training: true), bnCase([4, 3, 5, 5], training: false),

@@ -29,6 +29,12 @@ public enum Log {
         minLevel = level
     }
 
+    /// Install a sink (nil restores stderr), keeping the level.
+    public static func setSink(_ newSink: Sink?) {
+        pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
+        sink = newSink
+    }
+
     public static func setMinLevel(_ level: LogLevel) {
         pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
         minLevel = level

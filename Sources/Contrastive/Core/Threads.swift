@@ -30,21 +30,23 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(runLock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(done, nil)
-        let env = getenv("CTR_NUM_THREADS").flatMap { Int(String(cString: $0)) }
-        let n = env ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        // CTR_NUM_THREADS=N (N ≥ 1) fixes the count; unset, 0 or unparsable means all CPUs.
+        let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let env = getenv("CTR_NUM_THREADS").flatMap { Int(String(cString: $0)) } ?? 0
+        let n = env >= 1 ? env : cpus
         setThreads(max(1, min(n, ThreadPool.maxThreads)))
     }
 
     /// Upper bound accepted by `setThreads`.
     public static let maxThreads = 256
 
-    /// Threads used by engine loops and by OpenBLAS.
+    /// Threads used by engine loops and matrix products.
     public var threads: Int {
         pthread_mutex_lock(mutex); defer { pthread_mutex_unlock(mutex) }
         return configured
     }
 
-    /// Set the thread count for the engine's loops and for OpenBLAS. `n` in 1...maxThreads.
+    /// Set the thread count for the engine's loops and matrix products. `n` in 1...maxThreads.
     public func setThreads(_ n: Int) {
         let n = max(1, min(n, ThreadPool.maxThreads))
         pthread_mutex_lock(runLock)   // never change under a running job
@@ -65,7 +67,8 @@ public final class ThreadPool: @unchecked Sendable {
         configured = min(n, workers + 1)
         pthread_mutex_unlock(mutex)
         pthread_mutex_unlock(runLock)
-        openblas_set_num_threads(Int32(configured))
+        // OpenBLAS stays single-threaded; the engine splits products itself (see `BLAS`).
+        openblas_set_num_threads(1)
     }
 
     private final class WorkerStart {

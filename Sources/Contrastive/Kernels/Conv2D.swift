@@ -144,51 +144,69 @@ public enum Conv2D {
         }
     }
 
+    // MARK: scheduling
+
+    /// How a batch is spread over threads: with at least two images per thread, each thread
+    /// takes whole images (im2col, GEMM and scatter stay in its own cache, and one thread's
+    /// memory-bound copies overlap another's GEMM); otherwise images go one chunk at a time and
+    /// the copies and the GEMM are each split across the threads.
+    static func threadsForImages(_ g: ConvGeometry) -> Int {
+        let t = ThreadPool.shared.threads
+        return g.n >= 2 * t ? t : 1
+    }
+
     // MARK: forward
 
     /// y = conv(x, w) + bias. x (N,Cin,H,W), w (Cout,Cin,kh,kw), bias (Cout) or nil, y (N,Cout,Ho,Wo).
+    /// With `accumulate`, y += conv(x, w) + bias.
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                               workspace ws: Workspace, columns: Int = defaultColumns) throws {
+                               workspace ws: Workspace, columns: Int = defaultColumns, accumulate: Bool = false) throws {
         guard g.n > 0 else { return }
-        let nbMax = chunkImages(g, columns)
+        let parts = threadsForImages(g)
+        let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
+        let colSize = g.k * nbMax * P1, tmpSize = g.cout * nbMax * P1
+        let col = try ws.scratch(Float.self, count: colSize * parts)
+        let tmp = try ws.scratch(Float.self, count: tmpSize * parts)
         let direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
-        let col = direct && nbMax == 1 ? nil : try ws.scratch(Float.self, count: g.k * nbMax * P1)
-        let tmp = nbMax == 1 ? nil : try ws.scratch(Float.self, count: g.cout * nbMax * P1)
-        var n0 = 0
-        while n0 < g.n {
-            let nb = min(nbMax, g.n - n0)
-            let P = nb * P1
-            let colPtr: UnsafePointer<Float>
-            if direct && nb == 1 {
-                colPtr = x + n0 * g.cin * g.inPlane
-            } else {
-                im2col(g, x: x, n0: n0, nb: nb, col: col!)
-                colPtr = UnsafePointer(col!)
-            }
-            if nb == 1 {
-                let out = y + n0 * g.cout * P1
+        ThreadPool.shared.run(parts: parts) { t in
+            let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
+            let col = col + t * colSize, tmp = tmp + t * tmpSize
+            var n0 = images.lowerBound
+            while n0 < images.upperBound {
+                let nb = min(nbMax, images.upperBound - n0)
+                let P = nb * P1
+                let colPtr: UnsafePointer<Float>
+                if direct && nb == 1 {
+                    colPtr = x + n0 * g.cin * g.inPlane
+                } else {
+                    im2col(g, x: x, n0: n0, nb: nb, col: col)
+                    colPtr = UnsafePointer(col)
+                }
+                let out = nb == 1 ? y + n0 * g.cout * P1 : tmp
                 BLAS.sgemm(transA: false, transB: false, m: g.cout, n: P, k: g.k, alpha: 1,
-                           a: w, lda: g.k, b: colPtr, ldb: P, beta: 0, c: out, ldc: P)
-                if let bias { parallelFor(g.cout, grain: 8) { r in for co in r { let v = bias[co]; let o = out + co * P1; for i in 0..<P1 { o[i] += v } } } }
-            } else {
-                let t = tmp!
-                BLAS.sgemm(transA: false, transB: false, m: g.cout, n: P, k: g.k, alpha: 1,
-                           a: w, lda: g.k, b: colPtr, ldb: P, beta: 0, c: t, ldc: P)
-                // Scatter [Cout, nb·P₁] → NCHW, adding the bias.
-                parallelFor(g.cout, grain: 4) { r in
-                    for co in r {
-                        let v = bias?[co] ?? 0
-                        for b in 0..<nb {
-                            let src = t + co * P + b * P1
-                            let dst = y + ((n0 + b) * g.cout + co) * P1
-                            if v == 0 { dst.update(from: src, count: P1) } else { for i in 0..<P1 { dst[i] = src[i] + v } }
+                           a: w, lda: g.k, b: colPtr, ldb: P, beta: nb == 1 && accumulate ? 1 : 0, c: out, ldc: P)
+                if nb == 1 {
+                    if let bias {
+                        parallelFor(g.cout, grain: 8) { r in for co in r { let v = bias[co]; let o = out + co * P1; for i in 0..<P1 { o[i] += v } } }
+                    }
+                } else {
+                    // Scatter [Cout, nb·P₁] → NCHW, adding the bias.
+                    parallelFor(g.cout, grain: 4) { r in
+                        for co in r {
+                            let v = bias?[co] ?? 0
+                            for b in 0..<nb {
+                                let src = tmp + co * P + b * P1
+                                let dst = y + ((n0 + b) * g.cout + co) * P1
+                                if accumulate { for i in 0..<P1 { dst[i] += src[i] + v } }
+                                else if v == 0 { dst.update(from: src, count: P1) } else { for i in 0..<P1 { dst[i] = src[i] + v } }
+                            }
                         }
                     }
                 }
+                n0 += nb
             }
-            n0 += nb
         }
     }
 
@@ -208,43 +226,100 @@ public enum Conv2D {
 
     /// Gradients of y = conv(x, w) + b. Any of dx, dw, db may be nil (not needed).
     /// `accumulateX`/`accumulateW` choose between adding into and overwriting dx/dw(db).
+    ///
+    /// With per-thread images, each thread sums its images' dw/db into a private partial; the
+    /// partials are added in thread order, so results are identical run to run.
     public static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                 dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, accumulateX: Bool,
                                 dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
                                 accumulateW: Bool, workspace ws: Workspace, columns: Int = defaultColumns) throws {
-        if let dx, !accumulateX { dx.update(repeating: 0, count: g.n * g.cin * g.inPlane) }
+        // Stride-1 convolutions take dx as a forward convolution of dy with the flipped,
+        // transposed kernel (padding k−1−p): a GEMM with K = Cout·kh·kw instead of a thin
+        // K = Cout GEMM followed by a scattering col2im.
+        let flipped = dx != nil && g.sh == 1 && g.sw == 1 && g.cin >= 32 && useFlippedBackwardData
+        if let dx, !accumulateX, !flipped { dx.update(repeating: 0, count: g.n * g.cin * g.inPlane) }
         if !accumulateW {
             if let dw { dw.update(repeating: 0, count: g.cout * g.k) }
             if let db { db.update(repeating: 0, count: g.cout) }
         }
-        guard g.n > 0, dx != nil || dw != nil || db != nil else { return }
-        let nbMax = chunkImages(g, columns)
-        let P1 = g.outPlane
-        let needCol = dw != nil || dx != nil
-        let col = needCol ? try ws.scratch(Float.self, count: g.k * nbMax * P1) : nil
-        let dt = nbMax == 1 ? nil : try ws.scratch(Float.self, count: g.cout * nbMax * P1)
-        var n0 = 0
-        while n0 < g.n {
-            let nb = min(nbMax, g.n - n0)
-            let P = nb * P1
-            let dOut: UnsafePointer<Float>
-            if nb == 1 { dOut = dy + n0 * g.cout * P1 } else { gather(g, dy: dy, n0: n0, nb: nb, dt: dt!); dOut = UnsafePointer(dt!) }
-            if let db {
-                parallelFor(g.cout, grain: 16) { r in for co in r { db[co] += Vec.sum(dOut + co * P, P) } }
-            }
-            if let dw {
-                im2col(g, x: x, n0: n0, nb: nb, col: col!)
-                BLAS.sgemm(transA: false, transB: true, m: g.cout, n: g.k, k: P, alpha: 1,
-                           a: dOut, lda: P, b: col!, ldb: P, beta: 1, c: dw, ldc: g.k)
-            }
-            if let dx {
-                BLAS.sgemm(transA: true, transB: false, m: g.k, n: P, k: g.cout, alpha: 1,
-                           a: w, lda: g.k, b: dOut, ldb: P, beta: 0, c: col!, ldc: P)
-                col2imAdd(g, dcol: col!, n0: n0, nb: nb, dx: dx)
-            }
-            n0 += nb
+        guard g.n > 0 else { return }
+        if let dx, flipped {
+            let gt = try ConvGeometry(n: g.n, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, kh: g.kh, kw: g.kw,
+                                      ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw)
+            let wt = try ws.scratch(Float.self, count: g.cout * g.k)
+            flipKernel(g, w: w, into: wt)
+            try forward(gt, x: dy, w: wt, bias: nil, y: dx, workspace: ws, columns: columns, accumulate: accumulateX)
         }
+        let needX = dx != nil && !flipped
+        guard dw != nil || db != nil || needX else { return }
+        let parts = threadsForImages(g)
+        let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
+        let P1 = g.outPlane
+        let colSize = g.k * nbMax * P1, dtSize = g.cout * nbMax * P1
+        let wSize = (dw != nil ? g.cout * g.k : 0) + (db != nil ? g.cout : 0)
+        let col = try ws.scratch(Float.self, count: colSize * parts)
+        let dtAll = try ws.scratch(Float.self, count: dtSize * parts)
+        // Per-thread partial sums of dw, db (thread 0 writes straight into dw/db when alone).
+        let partial = parts > 1 && wSize > 0 ? try ws.scratch(Float.self, count: wSize * parts) : nil
+        ThreadPool.shared.run(parts: parts) { t in
+            let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
+            let col = col + t * colSize, dt = dtAll + t * dtSize
+            let myDW: UnsafeMutablePointer<Float>?, myDB: UnsafeMutablePointer<Float>?
+            if let partial {
+                let base = partial + t * wSize
+                base.update(repeating: 0, count: wSize)
+                myDW = dw != nil ? base : nil
+                myDB = db != nil ? base + (dw != nil ? g.cout * g.k : 0) : nil
+            } else {
+                myDW = dw; myDB = db
+            }
+            var n0 = images.lowerBound
+            while n0 < images.upperBound {
+                let nb = min(nbMax, images.upperBound - n0)
+                let P = nb * P1
+                let dOut: UnsafePointer<Float>
+                if nb == 1 { dOut = dy + n0 * g.cout * P1 } else { gather(g, dy: dy, n0: n0, nb: nb, dt: dt); dOut = UnsafePointer(dt) }
+                if let myDB {
+                    parallelFor(g.cout, grain: 16) { r in for co in r { myDB[co] += Vec.sum(dOut + co * P, P) } }
+                }
+                if let myDW {
+                    im2col(g, x: x, n0: n0, nb: nb, col: col)
+                    BLAS.sgemm(transA: false, transB: true, m: g.cout, n: g.k, k: P, alpha: 1,
+                               a: dOut, lda: P, b: col, ldb: P, beta: 1, c: myDW, ldc: g.k)
+                }
+                if needX, let dx {
+                    BLAS.sgemm(transA: true, transB: false, m: g.k, n: P, k: g.cout, alpha: 1,
+                               a: w, lda: g.k, b: dOut, ldb: P, beta: 0, c: col, ldc: P)
+                    col2imAdd(g, dcol: col, n0: n0, nb: nb, dx: dx)
+                }
+                n0 += nb
+            }
+        }
+        if let partial {
+            // dw/db += Σ_t partial_t, in thread order.
+            let dwCount = dw != nil ? g.cout * g.k : 0
+            parallelFor(wSize, grain: 4096) { r in
+                for i in r {
+                    var s: Float = 0
+                    for t in 0..<parts { s += partial[t * wSize + i] }
+                    if i < dwCount { dw![i] += s } else { db![i - dwCount] += s }
+                }
+            }
+        }
+    }
+
+    // MARK: variants
+
+    /// Whether stride-1 backward-data uses the flipped-kernel convolution (see `backward`).
+    nonisolated(unsafe) public static var useFlippedBackwardData = true
+
+    /// wt[ci, co, ky, kx] = w[co, ci, kh−1−ky, kw−1−kx].
+    static func flipKernel(_ g: ConvGeometry, w: UnsafePointer<Float>, into wt: UnsafeMutablePointer<Float>) {
+        let kk = g.kh * g.kw
+        for co in 0..<g.cout { for ci in 0..<g.cin { for t in 0..<kk {
+            wt[(ci * g.cout + co) * kk + (kk - 1 - t)] = w[(co * g.cin + ci) * kk + t]
+        } } }
     }
 
     // MARK: reference

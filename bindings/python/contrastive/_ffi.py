@@ -1,0 +1,211 @@
+"""Low-level loader and ctypes declarations for libcontrastive.
+
+This module mirrors include/contrastive.h one to one: every exported function is declared
+here with its C prototype as a comment, and nothing in here is "Pythonic" — the friendly API
+lives in ``contrastive/__init__.py``. Import it as ``from contrastive import _ffi`` and call
+``_ffi.lib.ctr_*`` when you need the raw C behaviour (tests do).
+
+Where the library is looked for, in order:
+
+1. the ``CONTRASTIVE_LIBRARY`` environment variable (a path to the ``.so``). When it is set
+   it is authoritative: if it does not load, import fails rather than silently picking up a
+   different copy;
+2. ``libcontrastive.so.0`` / ``libcontrastive.so`` beside this file (a copy shipped inside
+   the installed package);
+3. the repository's build folder, ``<repo>/build/lib/libcontrastive.so.0``, found relative to
+   this file (``bindings/python/contrastive/`` → ``../../../build/lib``);
+4. the system's dynamic-linker search path (``LD_LIBRARY_PATH``, ``ld.so.cache``), for a
+   library installed under e.g. ``/usr/local/lib``.
+
+After loading, ``ctr_abi_version()`` must equal :data:`ABI_VERSION`, else
+:class:`AbiMismatchError` is raised.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+__all__ = [
+    "ABI_VERSION",
+    "ENV_VAR",
+    "LibraryNotFoundError",
+    "AbiMismatchError",
+    "CTR_LOG_FN",
+    "candidate_paths",
+    "load_library",
+    "lib",
+    "lib_path",
+]
+
+#: The ABI this binding was written against; equals ``CTR_ABI_VERSION`` in contrastive.h.
+ABI_VERSION = 1
+
+#: Environment variable naming the shared library to load.
+ENV_VAR = "CONTRASTIVE_LIBRARY"
+
+# File names tried beside the package, most specific first.
+_LIB_NAMES = ("libcontrastive.so.0", "libcontrastive.so")
+
+# bindings/python/contrastive/ — the package directory.
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+# <repo>/build/lib — three levels above the package directory.
+_REPO_BUILD_LIB = _PACKAGE_DIR.parent.parent.parent / "build" / "lib"
+
+
+class LibraryNotFoundError(ImportError):
+    """libcontrastive could not be found or loaded. ``tried`` lists (place, reason) pairs."""
+
+    def __init__(self, message: str, tried: Optional[List[Tuple[str, str]]] = None) -> None:
+        super().__init__(message)
+        self.tried = list(tried or [])
+
+
+class AbiMismatchError(ImportError):
+    """The loaded library implements a different ABI than this binding expects."""
+
+    def __init__(self, path: str, library_abi: int, expected_abi: int) -> None:
+        super().__init__(
+            f"libcontrastive at {path} has ABI version {library_abi}, but this Python binding "
+            f"requires ABI version {expected_abi}; rebuild the library or the binding so they "
+            f"match"
+        )
+        self.path = path
+        self.library_abi = library_abi
+        self.expected_abi = expected_abi
+
+
+# typedef void (*ctr_log_fn)(int32_t level, const char *message, void *user_data);
+CTR_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
+
+ctr_status = ctypes.c_int32
+
+
+class _NullableLogFn:
+    """argtype for a ``ctr_log_fn`` parameter that also accepts ``None`` (NULL).
+
+    ctypes' own CFUNCTYPE argtypes reject ``None``, but NULL is meaningful for ctr_log_set.
+    """
+
+    @classmethod
+    def from_param(cls, obj):
+        if obj is None:
+            return None  # passed as a NULL pointer
+        return CTR_LOG_FN.from_param(obj)
+
+
+def candidate_paths() -> List[str]:
+    """The places tried when ``CONTRASTIVE_LIBRARY`` is not set, in order."""
+    beside = [str(_PACKAGE_DIR / name) for name in _LIB_NAMES]
+    build = [str(_REPO_BUILD_LIB / "libcontrastive.so.0")]
+    return beside + build
+
+
+def _open(path: str) -> ctypes.CDLL:
+    return ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+
+
+def _find_and_open() -> Tuple[ctypes.CDLL, str]:
+    """Load the library following the search order in the module docstring."""
+    tried: List[Tuple[str, str]] = []
+
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        try:
+            return _open(explicit), explicit
+        except OSError as exc:
+            tried.append((f"${ENV_VAR}={explicit}", str(exc)))
+            raise LibraryNotFoundError(_not_found_message(tried), tried) from exc
+
+    for path in candidate_paths():
+        if not os.path.exists(path):
+            tried.append((path, "no such file"))
+            continue
+        try:
+            return _open(path), path
+        except OSError as exc:  # present but unloadable (wrong arch, missing dependency, ...)
+            tried.append((path, str(exc)))
+
+    # Last resort: let the dynamic linker search its usual places.
+    try:
+        return _open("libcontrastive.so.0"), "libcontrastive.so.0"
+    except OSError as exc:
+        tried.append(("libcontrastive.so.0 (dynamic-linker search path)", str(exc)))
+
+    raise LibraryNotFoundError(_not_found_message(tried), tried)
+
+
+def _not_found_message(tried: List[Tuple[str, str]]) -> str:
+    lines = ["could not load libcontrastive; tried:"]
+    lines += [f"  - {place}: {reason}" for place, reason in tried]
+    lines.append(
+        f"Build it with `make lib` in the repository, or set {ENV_VAR} to the path of "
+        f"libcontrastive.so.0."
+    )
+    return "\n".join(lines)
+
+
+def _declare(dll: ctypes.CDLL, path: str, name: str, restype, argtypes) -> None:
+    try:
+        fn = getattr(dll, name)
+    except AttributeError:
+        raise ImportError(
+            f"libcontrastive at {path} does not export {name}, although its ABI version "
+            f"matches; the library and include/contrastive.h are out of sync"
+        ) from None
+    fn.restype = restype
+    fn.argtypes = argtypes
+
+
+def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
+    """Find, load, ABI-check and declare libcontrastive. Returns ``(dll, path)``.
+
+    ``expected_abi`` defaults to the module's :data:`ABI_VERSION` at call time.
+    """
+    if expected_abi is None:
+        expected_abi = ABI_VERSION
+    dll, path = _find_and_open()
+
+    # uint32_t ctr_abi_version(void);
+    _declare(dll, path, "ctr_abi_version", ctypes.c_uint32, [])
+    library_abi = int(dll.ctr_abi_version())
+    if library_abi != expected_abi:
+        raise AbiMismatchError(path, library_abi, expected_abi)
+
+    # --- Status and errors ---------------------------------------------------------------
+    # const char *ctr_status_string(ctr_status status);
+    _declare(dll, path, "ctr_status_string", ctypes.c_char_p, [ctr_status])
+    # const char *ctr_last_error(void);
+    _declare(dll, path, "ctr_last_error", ctypes.c_char_p, [])
+    # void ctr_clear_error(void);
+    _declare(dll, path, "ctr_clear_error", None, [])
+
+    # --- Library information -------------------------------------------------------------
+    # const char *ctr_version_string(void);
+    _declare(dll, path, "ctr_version_string", ctypes.c_char_p, [])
+    # ctr_status ctr_build_info(char *buf, size_t capacity, size_t *needed);
+    _declare(
+        dll, path, "ctr_build_info", ctr_status,
+        [ctypes.POINTER(ctypes.c_char), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)],
+    )
+
+    # --- Threads -------------------------------------------------------------------------
+    # ctr_status ctr_set_num_threads(int32_t n);
+    _declare(dll, path, "ctr_set_num_threads", ctr_status, [ctypes.c_int32])
+    # int32_t ctr_get_num_threads(void);
+    _declare(dll, path, "ctr_get_num_threads", ctypes.c_int32, [])
+
+    # --- Logging -------------------------------------------------------------------------
+    # void ctr_log_set(ctr_log_fn fn, void *user_data);
+    _declare(dll, path, "ctr_log_set", None, [_NullableLogFn, ctypes.c_void_p])
+    # ctr_status ctr_log_set_level(int32_t level);
+    _declare(dll, path, "ctr_log_set_level", ctr_status, [ctypes.c_int32])
+
+    return dll, path
+
+
+#: The loaded library (a ``ctypes.CDLL``) and the path it was loaded from.
+lib, lib_path = load_library()
