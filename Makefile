@@ -20,7 +20,7 @@ CXXFLAGS_TEST:= -std=c++17 -Wall -Wextra -Werror -O2 -Iinclude
 LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 
 # Debian packages the build and tests need (checked by `make deps`).
-DEB_PACKAGES := libopenblas-dev python3-dev python3-numpy python3-pytest pkg-config
+DEB_PACKAGES := libopenblas-dev python3-dev pkg-config binutils gcc g++ make
 
 .PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops clean
 
@@ -36,6 +36,8 @@ deps:
 	  else echo "deps: missing$$missing and not root; install them with apt-get" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "deps: all system packages present"; fi
+	@$(PYTHON) -c "import numpy, pytest" 2>/dev/null || { echo "deps: installing numpy and pytest for $(PYTHON)"; \
+	  $(PYTHON) -m pip install -q numpy pytest; }
 
 swift-build:
 	$(SWIFT) build $(SWIFTFLAGS)
@@ -68,12 +70,13 @@ c-tests: $(CTESTS) $(BUILD)/tests/header_cxx
 test: deps all test-swift test-c test-python
 	@echo "make test: all tests passed"
 
+# Serial: some suites change the process-wide thread count.
 test-swift:
-	$(SWIFT) test $(SWIFTFLAGS)
+	$(SWIFT) test $(SWIFTFLAGS) --no-parallel
 
 test-c: c-tests examples
 	@set -e; for t in $(CTESTS) $(BUILD)/tests/header_cxx; do echo "== $$t"; $$t; done
-	bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
+	CC=$(CC) bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
 	@set -e; for e in $(EXAMPLES_C); do echo "== $$e"; $$e; done
 
 test-python: lib

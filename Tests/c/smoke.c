@@ -106,6 +106,7 @@ static void check_build_info(void) {
 
     /* NULL buffer with a capacity is an error; *needed may be left alone. */
     CHECK_FAILS(ctr_build_info(NULL, 10, NULL), CTR_STATUS_INVALID_ARGUMENT, "ctr_build_info");
+    CHECK_FAILS(ctr_build_info(NULL, SIZE_MAX, NULL), CTR_STATUS_INVALID_ARGUMENT, "ctr_build_info"); /* size_t, not signed */
 
     /* Size query. */
     CHECK_FAILS(ctr_build_info(NULL, 0, &n), CTR_STATUS_BUFFER_TOO_SMALL, "ctr_build_info");
