@@ -28,6 +28,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        /// include/contrastive.h as a Swift module (types only; the ABI layer defines the functions).
+        .systemLibrary(name: "CContrastiveHeader"),
+
         // MARK: Engine
         /// Tensors, kernels, autodiff, (later) networks, objectives, methods, training.
         .target(
@@ -40,7 +43,7 @@ let package = Package(
         /// @_cdecl exports only: marshalling, handles, status codes — no math.
         .target(
             name: "ContrastiveCABI",
-            dependencies: ["Contrastive"],
+            dependencies: ["Contrastive", "CContrastiveHeader"],
             exclude: ["exports.map"],
             swiftSettings: engineFlags,
             linkerSettings: [

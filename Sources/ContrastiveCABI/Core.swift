@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import Contrastive
+import CContrastiveHeader
 
 /// Static C strings for each status (never freed).
 private let statusStrings: [Int32: UnsafeMutablePointer<CChar>] = {
