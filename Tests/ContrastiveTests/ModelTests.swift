@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+import Contrastive
+
+/// The fixtures' weight formula (Fixtures/gen_resnet_fixtures.py), re-implemented exactly.
+func formulaValues(t: Int, name: String, shape: [Int]) -> [Float] {
+    let n = shape.reduce(1, *)
+    var out = [Float](repeating: 0, count: n)
+    let fanIn = shape.count >= 2 ? shape.dropFirst().reduce(1, *) : 1
+    let s = (3.0 / Double(fanIn)).squareRoot()
+    for i in 0..<n {
+        let z = splitMix64((UInt64(t) << 32) ^ UInt64(i))
+        let u = Double(z >> 40) / 16_777_216 * 2 - 1
+        let v: Double
+        if name.hasSuffix(".running_var") { v = 1 + 0.25 * (u + 1) }
+        else if name.hasSuffix(".running_mean") { v = 0.1 * u }
+        else if shape.count == 1 && name.hasSuffix(".weight") { v = 1 + 0.1 * u }
+        else if shape.count == 1 && name.hasSuffix(".bias") { v = 0.1 * u }
+        else { v = u * s }
+        out[i] = Float(v)
+    }
+    return out
+}
+
+struct ResNetCase: CustomStringConvertible {
+    let name: String
+    var description: String { name }
+}
+
+@Suite("Backbones: torchvision parity, shapes, checkpoints")
+struct ModelTests {
+    static let resnetCases = ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.dir("resnet").path)) ?? [])
+        .filter { !$0.hasPrefix(".") }.sorted().map { ResNetCase(name: $0) }
+
+    /// Build the fixture's model and fill it by the formula, checking names and shapes against
+    /// torchvision's state_dict listing on the way.
+    static func makeFixtureModel(_ dir: URL) throws -> Model {
+        let meta = try Fixtures.meta(dir)
+        let depth = Int(meta["arch"]!.dropFirst("resnet".count))!
+        let cfg = ResNet.Config(depth: depth, stem: meta["stem"] == "cifar" ? .cifar : .imagenet, inChannels: Int(meta["in_channels"]!)!)
+        let model = try Model(Model.Config(architecture: .resnet(cfg)))
+        let keys = try String(contentsOf: dir.appendingPathComponent("keys.txt"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: false).map(String.init) }
+        let ours = model.stateEntries
+        #expect(ours.map(\.name) == keys.map { $0[0] }, "state_dict names and order must equal torchvision's")
+        for (t, k) in keys.enumerated() {
+            let shape = k[2].isEmpty ? [] : k[2].split(separator: ",").map { Int($0)! }
+            guard let e = ours.first(where: { $0.name == k[0] }) else { continue }
+            #expect(e.shape == shape, "\(k[0]) shape")
+            if k[0].hasSuffix("num_batches_tracked") { continue }
+            let v = formulaValues(t: t, name: k[0], shape: shape)
+            let dst = e.isBuffer ? model.network.buffers.value(e.index) : model.network.params.value(e.index)
+            v.withUnsafeBufferPointer { dst.data.update(from: $0.baseAddress!, count: v.count) }
+        }
+        return model
+    }
+
+    @Test("ResNet forward matches torchvision (eval and train mode), ‖Δ‖/‖y‖ ≤ 1e-4", arguments: resnetCases)
+    func torchvisionParity(_ c: ResNetCase) throws {
+        let dir = Fixtures.dir("resnet").appendingPathComponent(c.name)
+        let x = try NPY(dir.appendingPathComponent("x.npy"))
+        for mode in ["eval", "train"] {
+            let model = try Self.makeFixtureModel(dir)
+            model.training = mode == "train"
+            let g = try Graph()
+            let ctx = ForwardContext(graph: g, network: model.network, training: model.training)
+            let (f, _) = try g.withoutGrad { try model.forward(ctx, g.constant(try Tensor(shape: x.shape, values: x.floats))) }
+            let ref = try NPY(dir.appendingPathComponent("y_\(mode).npy"))
+            #expect(f.shape == ref.shape)
+            let err = relativeError(f.value.array, ref.floats)
+            #expect(err <= 1e-4, "\(c.name) \(mode): relative error \(err)")
+            if mode == "train" {
+                let rm = try NPY(dir.appendingPathComponent("running_mean_after_train.npy"))
+                let rv = try NPY(dir.appendingPathComponent("running_var_after_train.npy"))
+                let b = model.network.buffers
+                #expect(relativeError(b.value(b.indexOf("bn1.running_mean")!).array, rm.floats) <= 1e-5)
+                #expect(relativeError(b.value(b.indexOf("bn1.running_var")!).array, rv.floats) <= 1e-5)
+                #expect(b.value(b.indexOf("bn1.num_batches_tracked")!).data[0] == 1)
+            }
+        }
+    }
+
+    @Test("feature sizes and parameter counts of the family")
+    func family() throws {
+        // torchvision parameter counts without fc: resnet18 11,176,512; resnet50 23,508,032.
+        let r18 = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18))))
+        #expect(r18.backbone.featureDim == 512)
+        #expect(r18.network.params.totalCount == 11_176_512)
+        let r50 = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 50))))
+        #expect(r50.backbone.featureDim == 2048)
+        #expect(r50.network.params.totalCount == 23_508_032)
+        let half = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar, inChannels: 1, width: 0.5))))
+        #expect(half.backbone.featureDim == 256)
+        let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config()), projector: MLPHead.Config(layers: 2, hidden: 64, output: 16, batchNorm: true)))
+        #expect(cn.outputDim(.backbone) == 256 && cn.outputDim(.projector) == 16)
+        #expect(cn.stateEntries.map(\.name).contains("projector.1.running_var"))   // Linear-BN-ReLU-Linear
+        #expect(cn.stateEntries.map(\.name).contains("projector.3.weight"))
+        for bad in [7, 0, 200] {
+            #expect(throws: ContrastiveError.self) { _ = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: bad)))) }
+        }
+    }
+
+    @Test("initialisation: torchvision's statistics, deterministic per seed, zero-init residual")
+    func initialisation() throws {
+        let a = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar)), seed: 5))
+        let b = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar)), seed: 5))
+        let c = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar)), seed: 6))
+        #expect(a.network.params.flatValues.array == b.network.params.flatValues.array)
+        #expect(a.network.params.flatValues.array != c.network.params.flatValues.array)
+        // kaiming_normal(fan_out): std of layer3.0.conv2 = sqrt(2 / (256·9)).
+        let p = a.network.params
+        let w = p.value(p.indexOf("layer3.0.conv2.weight")!).array
+        let std = (w.map { Double($0) * Double($0) }.reduce(0, +) / Double(w.count)).squareRoot()
+        #expect(abs(std - (2.0 / 2304).squareRoot()) / (2.0 / 2304).squareRoot() < 0.02)
+        #expect(p.value(p.indexOf("layer3.0.bn2.weight")!).array.allSatisfy { $0 == 1 })
+        let z = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 50, zeroInitResidual: true))))
+        let zp = z.network.params
+        #expect(zp.value(zp.indexOf("layer2.1.bn3.weight")!).array.allSatisfy { $0 == 0 })
+        #expect(zp.value(zp.indexOf("layer2.1.bn2.weight")!).array.allSatisfy { $0 == 1 })
+    }
+
+    @Test("checkpoint: save → load round-trips bit-exactly; other architectures are named and refused")
+    func checkpoints() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctr-ckpt-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cfg = Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar)), projector: MLPHead.Config(), seed: 1)
+        let a = try Model(cfg)
+        // Non-trivial buffers: one train-mode forward.
+        a.training = true
+        var out = [Float](repeating: 0, count: 2 * 512)
+        var img = [Float](repeating: 0.5, count: 2 * 3 * 8 * 8)
+        for i in 0..<img.count { img[i] = Float(i % 17) / 17 }
+        try img.withUnsafeBufferPointer { x in try out.withUnsafeMutableBufferPointer { o in
+            try a.embed(images: x.baseAddress!, n: 2, c: 3, h: 8, w: 8, output: .backbone, normalize: false, out: o.baseAddress!)
+        } }
+        let path = dir.appendingPathComponent("a.safetensors").path
+        try a.save(to: path)
+        let file = try Safetensors.File(path: path)
+        #expect(file.meta("arch") == "resnet18" && file.meta("stem") == "cifar")
+        #expect(file.entry("bn1.num_batches_tracked")?.dtype == .i64)
+        #expect(file.entry("projector.2.weight")?.shape == [128, 2048])
+        let b = try Model(Model.Config(architecture: cfg.architecture, projector: cfg.projector, seed: 99))
+        try b.load(from: path)
+        #expect(a.network.params.flatValues.array == b.network.params.flatValues.array)
+        #expect(a.network.buffers.flatValues.array == b.network.buffers.flatValues.array)
+
+        let r50 = try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 50))))
+        let before = r50.network.params.flatValues.array
+        do { try r50.load(from: path); Issue.record("a resnet18 checkpoint loaded into a resnet50") }
+        catch let e as ContrastiveError {
+            #expect(e.status == .format)
+            #expect(e.message.contains("resnet18") && e.message.contains("layer1.0.conv3.weight"))
+        }
+        #expect(r50.network.params.flatValues.array == before, "a failed load must leave the model unchanged")
+        // Without the projector the head's tensors are unexpected (strict) or ignored (non-strict).
+        let noHead = try Model(Model.Config(architecture: cfg.architecture))
+        #expect(throws: ContrastiveError.self) { try noHead.load(from: path) }
+        try noHead.load(from: path, strict: false)
+    }
+
+    @Test("embed: uint8 HWC normalisation equals the float path; chunking does not change results; bad input")
+    func embed() throws {
+        let m = try Model(Model.Config(architecture: .convnet(ConvNet.Config(channels: [8, 16], inChannels: 3)),
+                                       projector: MLPHead.Config(layers: 2, hidden: 32, output: 8, batchNorm: true), seed: 2))
+        let n = 5, h = 6, w = 7, c = 3
+        var pixels = [UInt8](repeating: 0, count: n * h * w * c)
+        for i in 0..<pixels.count { pixels[i] = UInt8((i * 37) % 256) }
+        let mean: [Float] = [0.4, 0.5, 0.6], std: [Float] = [0.2, 0.25, 0.3]
+        var nchw = [Float](repeating: 0, count: n * c * h * w)
+        for b in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
+            nchw[((b * c + ch) * h + y) * w + x] = (Float(pixels[((b * h + y) * w + x) * c + ch]) / 255 - mean[ch]) / std[ch]
+        } } } }
+        var a = [Float](repeating: 0, count: n * 8), b = a, d = a
+        try pixels.withUnsafeBufferPointer { p in try a.withUnsafeMutableBufferPointer { o in
+            try m.embed(pixels: p.baseAddress!, n: n, h: h, w: w, c: c, mean: mean, std: std, output: .projector, normalize: true, out: o.baseAddress!)
+        } }
+        try nchw.withUnsafeBufferPointer { x in try b.withUnsafeMutableBufferPointer { o in
+            try m.embed(images: x.baseAddress!, n: n, c: c, h: h, w: w, output: .projector, normalize: true, out: o.baseAddress!)
+        } }
+        expectClose(a, b, atol: 1e-5, rtol: 1e-4, "u8 vs float path")
+        m.embedChunk = 2
+        try nchw.withUnsafeBufferPointer { x in try d.withUnsafeMutableBufferPointer { o in
+            try m.embed(images: x.baseAddress!, n: n, c: c, h: h, w: w, output: .projector, normalize: true, out: o.baseAddress!)
+        } }
+        #expect(b == d, "eval-mode embedding must not depend on the chunk size")
+        for r in 0..<n { #expect(abs((0..<8).reduce(Float(0)) { $0 + a[r * 8 + $1] * a[r * 8 + $1] } - 1) < 1e-5) }
+
+        func status(_ body: () throws -> Void) -> Status? {
+            do { try body(); return nil } catch let e as ContrastiveError { return e.status } catch { return .internal }
+        }
+        try nchw.withUnsafeBufferPointer { x in try b.withUnsafeMutableBufferPointer { o in
+            #expect(status { try m.embed(images: x.baseAddress!, n: 0, c: c, h: h, w: w, output: .backbone, normalize: false, out: o.baseAddress!) } == .invalidArgument)
+            #expect(status { try m.embed(images: x.baseAddress!, n: 1, c: 1, h: h, w: w, output: .backbone, normalize: false, out: o.baseAddress!) } == .shapeMismatch)
+            var bad = nchw
+            bad[17] = .nan
+            try bad.withUnsafeBufferPointer { bx in
+                #expect(status { try m.embed(images: bx.baseAddress!, n: 1, c: c, h: h, w: w, output: .backbone, normalize: false, out: o.baseAddress!) } == .numeric)
+            }
+            // Too small for the convnet's pooling stage.
+            #expect(status { try m.embed(images: x.baseAddress!, n: 1, c: c, h: 1, w: 1, output: .backbone, normalize: false, out: o.baseAddress!) } == .shapeMismatch)
+        } }
+    }
+}
