@@ -49,12 +49,17 @@ lib: swift-build
 	ln -sf libcontrastive.so.$(VERSION) $(LIBDIR)/libcontrastive.so.$(SOVERSION)
 	ln -sf libcontrastive.so.$(SOVERSION) $(LIBDIR)/libcontrastive.so
 
-EXAMPLES_C := $(patsubst examples/c/%.c,$(BUILD)/bin/%,$(wildcard examples/c/*.c))
+EXAMPLES_C := $(patsubst examples/c/%.c,$(BUILD)/bin/%,$(wildcard examples/c/*.c)) \
+              $(patsubst examples/cpp/%.cpp,$(BUILD)/bin/%_cpp,$(wildcard examples/cpp/*.cpp))
 CTESTS     := $(patsubst Tests/c/%.c,$(BUILD)/tests/%,$(wildcard Tests/c/*.c))
 
 $(BUILD)/bin/%: examples/c/%.c include/contrastive.h lib
 	@mkdir -p $(BUILD)/bin
 	$(CC) $(CFLAGS_TEST) $< -o $@ $(LDFLAGS_LIB) -lm
+
+$(BUILD)/bin/%_cpp: examples/cpp/%.cpp include/contrastive.h lib
+	@mkdir -p $(BUILD)/bin
+	$(CXX) $(CXXFLAGS_TEST) $< -o $@ $(LDFLAGS_LIB)
 
 $(BUILD)/tests/%: Tests/c/%.c include/contrastive.h lib
 	@mkdir -p $(BUILD)/tests

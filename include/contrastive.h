@@ -157,6 +157,135 @@ void ctr_log_set(ctr_log_fn fn, void *user_data);
  *  @return CTR_STATUS_OK or CTR_STATUS_INVALID_ARGUMENT for a level outside the enum. */
 ctr_status ctr_log_set_level(int32_t level);
 
+/* ======================================================================================== */
+/* Models: backbones, projection heads, checkpoints, embeddings                             */
+/* ======================================================================================== */
+
+/** A backbone (ResNet or ConvNet) with an optional MLP projection head. Parameters live in
+ *  one flat block; checkpoints are safetensors files whose backbone tensors carry
+ *  torchvision's state_dict names (conv1.weight, bn1.running_var, layer1.0.downsample.0.weight,
+ *  ...) and whose head tensors are named like an nn.Sequential under "projector." — so a
+ *  checkpoint loads into torchvision.models.resnet18() with fc = nn.Identity().
+ *  Thread safety: one model may be used by one thread at a time; different models may be
+ *  used concurrently. */
+typedef struct ctr_model ctr_model;
+
+/** Backbone architectures (ctr_model_options.arch). */
+typedef enum ctr_arch {
+    CTR_ARCH_RESNET18 = 18,
+    CTR_ARCH_RESNET34 = 34,
+    CTR_ARCH_RESNET50 = 50,
+    CTR_ARCH_RESNET101 = 101,
+    CTR_ARCH_RESNET152 = 152,
+    CTR_ARCH_CONVNET = 1     /**< stages of 3x3 conv-BN-ReLU-maxpool(2), then global pooling */
+} ctr_arch;
+
+/** ResNet stems (ctr_model_options.stem). */
+typedef enum ctr_stem {
+    CTR_STEM_IMAGENET = 0,   /**< 7x7/2 convolution + 3x3/2 max-pool */
+    CTR_STEM_CIFAR = 1       /**< 3x3/1 convolution (padding 1), no max-pool */
+} ctr_stem;
+
+/** Most ConvNet stages accepted. */
+#define CTR_CONVNET_MAX_STAGES 16
+
+/** Options for ctr_model_create. Fill with ctr_model_options_default(). */
+typedef struct ctr_model_options {
+    uint32_t struct_size;       /**< sizeof(ctr_model_options), set by the default function */
+    int32_t arch;               /**< ctr_arch (default CTR_ARCH_RESNET18) */
+    int32_t stem;               /**< ctr_stem for ResNets (default CTR_STEM_IMAGENET) */
+    int32_t in_channels;        /**< image channels, 1..4096 (default 3) */
+    float width;                /**< ResNet channel multiplier, 1/16..16 (default 1) */
+    int32_t zero_init_residual; /**< 1: zero the last BN gamma of each residual branch (default 0) */
+    int32_t convnet_stages;     /**< ConvNet: number of stages, 1..CTR_CONVNET_MAX_STAGES (default 4) */
+    int32_t convnet_channels[CTR_CONVNET_MAX_STAGES]; /**< ConvNet channels (default 32,64,128,256) */
+    int32_t head_layers;        /**< projection head Linear layers, 0 = no head (default 0) */
+    int32_t head_hidden;        /**< hidden width (default 2048) */
+    int32_t head_out;           /**< output width (default 128) */
+    int32_t head_batch_norm;    /**< 1: BN after each hidden Linear (BYOL/SimSiam/SwAV) (default 0) */
+    int32_t head_last_batch_norm; /**< 1: BN after the final Linear too (default 0) */
+    uint64_t seed;              /**< initialisation seed (torchvision's schemes; default 0) */
+} ctr_model_options;
+
+/** Fill *opts with the defaults above (sets struct_size). NULL is ignored. */
+void ctr_model_options_default(ctr_model_options *opts);
+
+/** Create a model with freshly initialised weights, in eval mode.
+ *  @param opts  options, or NULL for the defaults (ResNet-18, ImageNet stem, 3 channels)
+ *  @param out   receives the handle; set to NULL on failure
+ *  @return OK, INVALID_ARGUMENT (NULL out, bad option — the message names it), OUT_OF_MEMORY */
+ctr_status ctr_model_create(const ctr_model_options *opts, ctr_model **out);
+
+/** Release a model. NULL is a no-op. */
+void ctr_model_free(ctr_model *model);
+
+/** Switch between training mode (1: batch statistics in batch norm; embedding then updates the
+ *  running statistics, as in PyTorch) and eval mode (0, the default: running statistics). */
+ctr_status ctr_model_set_training(ctr_model *model, int32_t training);
+
+/** Which features to return. */
+typedef enum ctr_embed_output {
+    CTR_EMBED_BACKBONE = 0,   /**< pooled backbone features (512 for ResNet-18, 2048 for -50) */
+    CTR_EMBED_PROJECTOR = 1   /**< the projection head's output (needs a head) */
+} ctr_embed_output;
+
+/** Dimension of the features returned for `output`, in *dim.
+ *  @return OK, INVALID_ARGUMENT (NULL pointer, unknown output, or no head for PROJECTOR) */
+ctr_status ctr_model_output_dim(const ctr_model *model, int32_t output, int32_t *dim);
+
+/** Number of trainable parameters (*count) and of buffer values such as BN running
+ *  statistics (*buffers); either pointer may be NULL. */
+ctr_status ctr_model_num_params(const ctr_model *model, int64_t *count, int64_t *buffers);
+
+/** Save all weights and buffers as a safetensors file, atomically (a temporary file, fsync,
+ *  rename): on failure an existing file at `path` is left intact.
+ *  @return OK, INVALID_ARGUMENT (NULL), IO (the message says what failed) */
+ctr_status ctr_model_save(const ctr_model *model, const char *path);
+
+/** Load weights from a safetensors file (ours or a torchvision state_dict saved with
+ *  safetensors). F32, F64, F16 and BF16 tensors are converted. Everything is validated before
+ *  anything is copied: on failure the model is unchanged.
+ *  @param strict  1: tensors the model does not have are an error; 0: they are ignored
+ *  @return OK, INVALID_ARGUMENT, IO (cannot read), FORMAT (malformed file, or a checkpoint of
+ *          another architecture: the message names each missing, unexpected or mis-shaped
+ *          tensor), NUMERIC (a NaN or Inf value) */
+ctr_status ctr_model_load(ctr_model *model, const char *path, int32_t strict);
+
+/** Options for the embed calls. Fill with ctr_embed_options_default(). */
+typedef struct ctr_embed_options {
+    uint32_t struct_size;
+    int32_t output;           /**< ctr_embed_output (default CTR_EMBED_BACKBONE) */
+    int32_t normalize;        /**< 1: L2-normalise each row (default 0) */
+    int32_t chunk;            /**< images per internal forward pass, 1..65536 (default 128);
+                                   bounds memory, does not change eval-mode results */
+    const float *mean;        /**< ctr_model_embed_u8 only: per-channel mean (in [0,1] units),
+                                   `channels` values; NULL = 0 */
+    const float *std;         /**< per-channel std, > 0; NULL = 1 */
+} ctr_embed_options;
+
+/** Fill *opts with the defaults (sets struct_size). NULL is ignored. */
+void ctr_embed_options_default(ctr_embed_options *opts);
+
+/** Embed uint8 images, n x h x w x channels (interleaved, row-major), normalised inside as
+ *  (v/255 - mean[c]) / std[c], into out (n x dim floats, dim from ctr_model_output_dim).
+ *  Any batch size n >= 1 is accepted; it is processed in chunks.
+ *  @param out_capacity  floats available in out
+ *  @return OK, INVALID_ARGUMENT (NULL pointer, n < 1, bad size or option), SHAPE_MISMATCH
+ *          (channels differ from the model's, or images too small for the backbone),
+ *          BUFFER_TOO_SMALL (out_capacity < n*dim; nothing written). On failure `out` may
+ *          hold partial results only for SHAPE_MISMATCH/NUMERIC raised mid-way; the model
+ *          is unchanged in eval mode. */
+ctr_status ctr_model_embed_u8(ctr_model *model, const uint8_t *images, int64_t n, int32_t h,
+                              int32_t w, int32_t channels, const ctr_embed_options *opts,
+                              float *out, size_t out_capacity);
+
+/** Embed float images, n x channels x h x w (NCHW, already normalised), into out.
+ *  NaN or Inf anywhere in the input gives CTR_STATUS_NUMERIC before anything runs.
+ *  Other statuses as ctr_model_embed_u8. */
+ctr_status ctr_model_embed_f32(ctr_model *model, const float *images, int64_t n, int32_t channels,
+                               int32_t h, int32_t w, const ctr_embed_options *opts,
+                               float *out, size_t out_capacity);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
