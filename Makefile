@@ -92,3 +92,17 @@ bench-ops: swift-build
 
 clean:
 	rm -rf $(BUILD) .build
+
+# libFuzzer on the safetensors parser: `make fuzz-safetensors FUZZ_SECONDS=60`.
+FUZZ_SECONDS ?= 60
+FUZZ_SOURCES := Tests/Fuzz/SafetensorsFuzz.swift Sources/Contrastive/Core/Status.swift $(wildcard Sources/Contrastive/IO/*.swift)
+$(BUILD)/fuzz/safetensors: $(FUZZ_SOURCES)
+	@mkdir -p $(BUILD)/fuzz
+	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive $(FUZZ_SOURCES) -o $@
+
+.PHONY: fuzz-safetensors
+fuzz-safetensors: $(BUILD)/fuzz/safetensors
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/findings
+	cp -n Tests/ContrastiveTests/Fixtures/safetensors-corpus/* $(BUILD)/fuzz/corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/safetensors $(BUILD)/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=$(BUILD)/fuzz/findings/ -print_final_stats=1

@@ -34,6 +34,9 @@ __all__ = [
     "LibraryNotFoundError",
     "AbiMismatchError",
     "CTR_LOG_FN",
+    "CTR_CONVNET_MAX_STAGES",
+    "CtrModelOptions",
+    "CtrEmbedOptions",
     "candidate_paths",
     "load_library",
     "lib",
@@ -82,6 +85,75 @@ class AbiMismatchError(ImportError):
 CTR_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
 
 ctr_status = ctypes.c_int32
+
+#: Most ConvNet stages accepted (``CTR_CONVNET_MAX_STAGES``).
+CTR_CONVNET_MAX_STAGES = 16
+
+
+class CtrModelOptions(ctypes.Structure):
+    """``ctr_model_options``: fill with ``lib.ctr_model_options_default(byref(opts))``.
+
+    Field for field the C struct (same order, types and therefore padding)::
+
+        typedef struct ctr_model_options {
+            uint32_t struct_size;
+            int32_t arch;
+            int32_t stem;
+            int32_t in_channels;
+            float width;
+            int32_t zero_init_residual;
+            int32_t convnet_stages;
+            int32_t convnet_channels[CTR_CONVNET_MAX_STAGES];
+            int32_t head_layers;
+            int32_t head_hidden;
+            int32_t head_out;
+            int32_t head_batch_norm;
+            int32_t head_last_batch_norm;
+            uint64_t seed;
+        } ctr_model_options;
+    """
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("arch", ctypes.c_int32),
+        ("stem", ctypes.c_int32),
+        ("in_channels", ctypes.c_int32),
+        ("width", ctypes.c_float),
+        ("zero_init_residual", ctypes.c_int32),
+        ("convnet_stages", ctypes.c_int32),
+        ("convnet_channels", ctypes.c_int32 * CTR_CONVNET_MAX_STAGES),
+        ("head_layers", ctypes.c_int32),
+        ("head_hidden", ctypes.c_int32),
+        ("head_out", ctypes.c_int32),
+        ("head_batch_norm", ctypes.c_int32),
+        ("head_last_batch_norm", ctypes.c_int32),
+        ("seed", ctypes.c_uint64),
+    ]
+
+
+class CtrEmbedOptions(ctypes.Structure):
+    """``ctr_embed_options``: fill with ``lib.ctr_embed_options_default(byref(opts))``.
+
+    ::
+
+        typedef struct ctr_embed_options {
+            uint32_t struct_size;
+            int32_t output;
+            int32_t normalize;
+            int32_t chunk;
+            const float *mean;
+            const float *std;
+        } ctr_embed_options;
+    """
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("output", ctypes.c_int32),
+        ("normalize", ctypes.c_int32),
+        ("chunk", ctypes.c_int32),
+        ("mean", ctypes.POINTER(ctypes.c_float)),
+        ("std", ctypes.POINTER(ctypes.c_float)),
+    ]
 
 
 class _NullableLogFn:
@@ -203,6 +275,54 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     _declare(dll, path, "ctr_log_set", None, [_NullableLogFn, ctypes.c_void_p])
     # ctr_status ctr_log_set_level(int32_t level);
     _declare(dll, path, "ctr_log_set_level", ctr_status, [ctypes.c_int32])
+
+    # --- Models --------------------------------------------------------------------------
+    # Handles (ctr_model *) travel as c_void_p; NULL is None.
+    model_p = ctypes.c_void_p
+    c_float_p = ctypes.POINTER(ctypes.c_float)
+    # void ctr_model_options_default(ctr_model_options *opts);
+    _declare(dll, path, "ctr_model_options_default", None, [ctypes.POINTER(CtrModelOptions)])
+    # ctr_status ctr_model_create(const ctr_model_options *opts, ctr_model **out);
+    _declare(
+        dll, path, "ctr_model_create", ctr_status,
+        [ctypes.POINTER(CtrModelOptions), ctypes.POINTER(model_p)],
+    )
+    # void ctr_model_free(ctr_model *model);
+    _declare(dll, path, "ctr_model_free", None, [model_p])
+    # ctr_status ctr_model_set_training(ctr_model *model, int32_t training);
+    _declare(dll, path, "ctr_model_set_training", ctr_status, [model_p, ctypes.c_int32])
+    # ctr_status ctr_model_output_dim(const ctr_model *model, int32_t output, int32_t *dim);
+    _declare(
+        dll, path, "ctr_model_output_dim", ctr_status,
+        [model_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_int32)],
+    )
+    # ctr_status ctr_model_num_params(const ctr_model *model, int64_t *count, int64_t *buffers);
+    _declare(
+        dll, path, "ctr_model_num_params", ctr_status,
+        [model_p, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64)],
+    )
+    # ctr_status ctr_model_save(const ctr_model *model, const char *path);
+    _declare(dll, path, "ctr_model_save", ctr_status, [model_p, ctypes.c_char_p])
+    # ctr_status ctr_model_load(ctr_model *model, const char *path, int32_t strict);
+    _declare(dll, path, "ctr_model_load", ctr_status, [model_p, ctypes.c_char_p, ctypes.c_int32])
+    # void ctr_embed_options_default(ctr_embed_options *opts);
+    _declare(dll, path, "ctr_embed_options_default", None, [ctypes.POINTER(CtrEmbedOptions)])
+    # ctr_status ctr_model_embed_u8(ctr_model *model, const uint8_t *images, int64_t n, int32_t h,
+    #                               int32_t w, int32_t channels, const ctr_embed_options *opts,
+    #                               float *out, size_t out_capacity);
+    _declare(
+        dll, path, "ctr_model_embed_u8", ctr_status,
+        [model_p, ctypes.POINTER(ctypes.c_uint8), ctypes.c_int64, ctypes.c_int32, ctypes.c_int32,
+         ctypes.c_int32, ctypes.POINTER(CtrEmbedOptions), c_float_p, ctypes.c_size_t],
+    )
+    # ctr_status ctr_model_embed_f32(ctr_model *model, const float *images, int64_t n,
+    #                                int32_t channels, int32_t h, int32_t w,
+    #                                const ctr_embed_options *opts, float *out, size_t out_capacity);
+    _declare(
+        dll, path, "ctr_model_embed_f32", ctr_status,
+        [model_p, c_float_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
+         ctypes.POINTER(CtrEmbedOptions), c_float_p, ctypes.c_size_t],
+    )
 
     return dll, path
 
