@@ -22,7 +22,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev python3-dev pkg-config binutils gcc g++ make
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops clean
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed clean
 
 all: lib examples c-tests
 
@@ -89,6 +89,19 @@ test-python: lib
 
 bench-ops: swift-build
 	.build/release/contrastive-bench ops
+
+# PyTorch for the peer side of the benchmarks: BENCH_PYTHON if it imports torchvision, else a
+# virtual environment under build/bench-venv with torch + torchvision from PyPI.
+BENCH_PYTHON ?= $(PYTHON)
+bench-python:
+	@if $(BENCH_PYTHON) -c "import torch, torchvision" 2>/dev/null; then echo $(BENCH_PYTHON) > $(BUILD)/.bench-python; \
+	else mkdir -p $(BUILD) && [ -x $(BUILD)/bench-venv/bin/python ] || $(PYTHON) -m venv $(BUILD)/bench-venv; \
+	  $(BUILD)/bench-venv/bin/python -c "import torch, torchvision" 2>/dev/null || \
+	  $(BUILD)/bench-venv/bin/pip install -q torch torchvision numpy; \
+	  echo $(CURDIR)/$(BUILD)/bench-venv/bin/python > $(BUILD)/.bench-python; fi
+
+bench-embed: swift-build bench-python
+	.build/release/contrastive-bench embed --peer "$$(cat $(BUILD)/.bench-python) Tests/Bench/torch_peer.py"
 
 clean:
 	rm -rf $(BUILD) .build

@@ -119,14 +119,17 @@ func benchOps(reps: Int, columns: Int) throws {
 var args = Array(CommandLine.arguments.dropFirst())
 var reps = 5
 if let i = args.firstIndex(of: "--reps"), i + 1 < args.count, let r = Int(args[i + 1]) { reps = max(1, r); args.removeSubrange(i...(i + 1)) }
+var peer: String? = nil
+if let i = args.firstIndex(of: "--peer"), i + 1 < args.count { peer = args[i + 1]; args.removeSubrange(i...(i + 1)) }
 var columns = Conv2D.defaultColumns
 if let i = args.firstIndex(of: "--columns"), i + 1 < args.count, let c = Int(args[i + 1]) { columns = max(1, c); args.removeSubrange(i...(i + 1)) }
 if let i = args.firstIndex(of: "--threads"), i + 1 < args.count, let t = Int(args[i + 1]) { ThreadPool.shared.setThreads(t); args.removeSubrange(i...(i + 1)) }
 do {
     switch args.first ?? "" {
     case "ops": try benchOps(reps: reps, columns: columns)
+    case "embed": try benchEmbed(reps: reps, peer: peer)
     default:
-        print("usage: contrastive-bench ops [--reps N] [--threads T]")
+        print("usage: contrastive-bench ops|embed [--reps N] [--threads T] [--peer 'python torch_peer.py']")
         exit(2)
     }
 } catch {

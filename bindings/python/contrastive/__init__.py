@@ -12,6 +12,12 @@ Core API::
     contrastive.set_log_callback(lambda level, msg: print(level, msg),
                                  level=contrastive.LogLevel.DEBUG)
 
+Models (see :mod:`contrastive.model`; embedding needs numpy)::
+
+    with contrastive.Model("resnet18", stem="cifar", head=dict(out=128)) as m:
+        z = m.embed(uint8_images_nhwc, output="projector", normalize=True)
+        m.save("model.safetensors")
+
 Failing calls raise a subclass of :class:`ContrastiveError` (see :mod:`contrastive.errors`).
 """
 
@@ -42,6 +48,7 @@ from .errors import (
     UnsupportedError,
     check,
 )
+from .model import Model
 
 __all__ = [
     "__version__",
@@ -60,6 +67,7 @@ __all__ = [
     "set_log_callback",
     "set_log_level",
     "check",
+    "Model",
     "ContrastiveError",
     "InvalidArgumentError",
     "ShapeMismatchError",

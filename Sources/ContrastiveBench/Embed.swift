@@ -1,0 +1,104 @@
+// `contrastive-bench embed`: ResNet-18 inference and fwd+bwd throughput and peak memory, next
+// to PyTorch measured in the same run (Tests/Bench/torch_peer.py).
+#if canImport(Glibc)
+import Glibc
+#endif
+import Contrastive
+
+/// Run a shell command and collect its `key=value` output lines.
+func runPeer(_ command: String) -> [String: String] {
+    var out: [String: String] = [:]
+    guard let f = popen(command + " 2>/dev/null", "r") else { return out }
+    var buf = [CChar](repeating: 0, count: 4096)
+    while fgets(&buf, 4096, f) != nil {
+        let line = String(cString: buf).trimmingCharacters(in: "\n")
+        if let eq = line.firstIndex(of: "=") { out[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
+    }
+    pclose(f)
+    return out
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = self
+        while s.last == set { s.removeLast() }
+        return s
+    }
+}
+
+/// Peak resident set size of this process so far, in MiB.
+func peakRSSMiB() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024
+}
+
+func resnet18Cifar(seed: UInt64 = 0) throws -> Model {
+    try Model(Model.Config(architecture: .resnet(ResNet.Config(depth: 18, stem: .cifar)), seed: seed))
+}
+
+/// One training-style step: forward, mean of squares, backward (the peer does the same).
+func fwdbwd(_ model: Model, _ x: Tensor, graph g: Graph) throws {
+    model.network.params.zeroGrads()
+    let ctx = ForwardContext(graph: g, network: model.network, training: true)
+    let (f, _) = try model.forward(ctx, g.constant(x))
+    let loss = try g.mean(try g.mul(f, f))
+    try g.backward(loss)
+    g.reset()
+}
+
+func benchEmbed(reps: Int, peer: String?) throws {
+    let threads = ThreadPool.shared.threads
+    print("bench-embed: \(threads) thread(s), median of \(reps) runs; PyTorch peer: \(peer ?? "none")")
+    // Memory first, in a clean process state: growth of peak RSS over one batch-256 R18 fwd+bwd.
+    let memModel = try resnet18Cifar()
+    let xm = try randomTensor([256, 3, 32, 32], seed: 11)
+    let gm = try Graph()
+    let warm = try randomTensor([2, 3, 32, 32], seed: 12)
+    try fwdbwd(memModel, warm, graph: gm)
+    let before = peakRSSMiB()
+    try fwdbwd(memModel, xm, graph: gm)
+    let ourGrowth = peakRSSMiB() - before
+    let ourWorkspace = Double(gm.workspace.reservedBytes) / 1048576
+    let torchMem = peer.map { runPeer("\($0) memory --threads \(threads)") } ?? [:]
+
+    // Inference throughput at batch 256.
+    let model = try resnet18Cifar()
+    model.embedChunk = 256
+    let x = try randomTensor([256, 3, 32, 32], seed: 13)
+    var out = [Float](repeating: 0, count: 256 * 512)
+    let tEmbed = try out.withUnsafeMutableBufferPointer { o in
+        try median(reps: reps) {
+            try model.embed(images: x.data, n: 256, c: 3, h: 32, w: 32, output: .backbone, normalize: false, out: o.baseAddress!)
+        }
+    }
+    let ours = 256 / tEmbed
+    let torchEmbed = peer.map { runPeer("\($0) embed --threads \(threads) --reps \(reps)") } ?? [:]
+
+    // fwd+bwd seconds per image.
+    let g = try Graph()
+    let tR18 = try median(reps: max(1, reps / 2)) { try fwdbwd(model, x, graph: g) } / 256
+    let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
+    let tCN = try median(reps: reps) { try fwdbwd(cn, x, graph: g) } / 256
+    let torchFB = peer.map { runPeer("\($0) fwdbwd --threads \(threads) --reps \(max(1, reps / 2))") } ?? [:]
+
+    func num(_ d: [String: String], _ k: String) -> Double? { d[k].flatMap(Double.init) }
+    let tNCHW = num(torchEmbed, "torch_embed_nchw_img_s"), tCL = num(torchEmbed, "torch_embed_channels_last_img_s")
+    let torchBest = max(tNCHW ?? 0, tCL ?? 0)
+    print("torch: \(torchEmbed["torch_version"] ?? "not available")")
+    print(pad("ResNet-18 cifar inference, batch 256", 44) + "ours \(fmt(ours)) img/s" +
+          (torchBest > 0 ? "   torch NCHW \(fmt(tNCHW ?? 0)), channels-last \(fmt(tCL ?? 0)) img/s" : ""))
+    let tb18 = num(torchFB, "torch_fwdbwd_resnet18_best_s_per_img"), tbCN = num(torchFB, "torch_fwdbwd_convnet_best_s_per_img")
+    print(pad("fwd+bwd ResNet-18, batch 256", 44) + "ours \(fmt(tR18 * 1000, 2)) ms/img" +
+          (tb18.map { "   torch \(fmt($0 * 1000, 2)) ms/img   ratio \(fmt($0 / tR18, 2))" } ?? ""))
+    print(pad("fwd+bwd ConvNet 32-64-128-256, batch 256", 44) + "ours \(fmt(tCN * 1000, 3)) ms/img" +
+          (tbCN.map { "   torch \(fmt($0 * 1000, 3)) ms/img   ratio \(fmt($0 / tCN, 2))" } ?? ""))
+    let tm = num(torchMem, "torch_memory_peak_growth_mb")
+    print(pad("peak memory growth, R18 fwd+bwd batch 256", 44) + "ours \(fmt(ourGrowth)) MiB (workspace \(fmt(ourWorkspace)) MiB)" +
+          (tm.map { "   torch \(fmt($0)) MiB" } ?? ""))
+    if torchBest > 0 {
+        print("embed_vs_torch=\(fmt(ours / torchBest, 3))")
+    } else {
+        print("embed_vs_torch=unavailable (no PyTorch peer)")
+    }
+}
