@@ -220,7 +220,9 @@ ctr_status ctr_model_create(const ctr_model_options *opts, ctr_model **out);
 void ctr_model_free(ctr_model *model);
 
 /** Switch between training mode (1: batch statistics in batch norm; embedding then updates the
- *  running statistics, as in PyTorch) and eval mode (0, the default: running statistics). */
+ *  running statistics, as in PyTorch, and needs at least 2 images per call) and eval mode (0,
+ *  the default: running statistics).
+ *  @return OK, INVALID_ARGUMENT (NULL model, training not 0 or 1) */
 ctr_status ctr_model_set_training(ctr_model *model, int32_t training);
 
 /** Which features to return. */
@@ -234,7 +236,8 @@ typedef enum ctr_embed_output {
 ctr_status ctr_model_output_dim(const ctr_model *model, int32_t output, int32_t *dim);
 
 /** Number of trainable parameters (*count) and of buffer values such as BN running
- *  statistics (*buffers); either pointer may be NULL. */
+ *  statistics (*buffers); either pointer may be NULL.
+ *  @return OK, INVALID_ARGUMENT (NULL model) */
 ctr_status ctr_model_num_params(const ctr_model *model, int64_t *count, int64_t *buffers);
 
 /** Save all weights and buffers as a safetensors file, atomically (a temporary file, fsync,
@@ -243,8 +246,9 @@ ctr_status ctr_model_num_params(const ctr_model *model, int64_t *count, int64_t 
 ctr_status ctr_model_save(const ctr_model *model, const char *path);
 
 /** Load weights from a safetensors file (ours or a torchvision state_dict saved with
- *  safetensors). F32, F64, F16 and BF16 tensors are converted. Everything is validated before
- *  anything is copied: on failure the model is unchanged.
+ *  safetensors). Tensors are converted to float32 from F32, F64, F16, BF16, I64, I32 or U8
+ *  (num_batches_tracked is stored as I64; it is held as a float, exact up to 2^24 steps).
+ *  Everything is validated before anything is copied: on failure the model is unchanged.
  *  @param strict  1: tensors the model does not have are an error; 0: they are ignored
  *  @return OK, INVALID_ARGUMENT, IO (cannot read), FORMAT (malformed file, or a checkpoint of
  *          another architecture: the message names each missing, unexpected or mis-shaped
@@ -257,7 +261,9 @@ typedef struct ctr_embed_options {
     int32_t output;           /**< ctr_embed_output (default CTR_EMBED_BACKBONE) */
     int32_t normalize;        /**< 1: L2-normalise each row (default 0) */
     int32_t chunk;            /**< images per internal forward pass, 1..65536 (default 128);
-                                   bounds memory, does not change eval-mode results */
+                                   bounds memory. Results for different chunk sizes agree to
+                                   float32 rounding (~1e-6 relative); for a fixed chunk and
+                                   thread count they are bit-identical run to run */
     const float *mean;        /**< ctr_model_embed_u8 only: per-channel mean (in [0,1] units),
                                    `channels` values; NULL = 0 */
     const float *std;         /**< per-channel std, > 0; NULL = 1 */
@@ -268,13 +274,15 @@ void ctr_embed_options_default(ctr_embed_options *opts);
 
 /** Embed uint8 images, n x h x w x channels (interleaved, row-major), normalised inside as
  *  (v/255 - mean[c]) / std[c], into out (n x dim floats, dim from ctr_model_output_dim).
- *  Any batch size n >= 1 is accepted; it is processed in chunks.
+ *  Any batch size n >= 1 is accepted (n >= 2 in training mode); it is processed in chunks.
+ *  Images are at most 8192 x 8192.
  *  @param out_capacity  floats available in out
- *  @return OK, INVALID_ARGUMENT (NULL pointer, n < 1, bad size or option), SHAPE_MISMATCH
- *          (channels differ from the model's, or images too small for the backbone),
- *          BUFFER_TOO_SMALL (out_capacity < n*dim; nothing written). On failure `out` may
- *          hold partial results only for SHAPE_MISMATCH/NUMERIC raised mid-way; the model
- *          is unchanged in eval mode. */
+ *  @return OK, INVALID_ARGUMENT (NULL pointer, n < 1, size above 8192, bad option),
+ *          SHAPE_MISMATCH (channels differ from the model's, or images too small for a
+ *          ConvNet's pooling stages — ResNets accept any size), BUFFER_TOO_SMALL
+ *          (out_capacity < n*dim; nothing written). Argument errors are found before any
+ *          work; a SHAPE_MISMATCH from the network happens in the first chunk, before
+ *          anything is written. */
 ctr_status ctr_model_embed_u8(ctr_model *model, const uint8_t *images, int64_t n, int32_t h,
                               int32_t w, int32_t channels, const ctr_embed_options *opts,
                               float *out, size_t out_capacity);

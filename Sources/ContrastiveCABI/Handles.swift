@@ -54,7 +54,7 @@ func readOptions<T>(_ ptr: UnsafeRawPointer?, defaults: T, name: String) throws 
     var value = defaults
     guard let ptr else { return value }
     let declared = Int(ptr.load(as: UInt32.self))
-    guard declared >= MemoryLayout<UInt32>.size else {
+    guard declared >= MemoryLayout<UInt32>.size, declared % 4 == 0 else {
         throw ContrastiveError.invalid("\(name).struct_size is \(declared); fill the struct with its *_options_default() function")
     }
     let n = min(declared, MemoryLayout<T>.size)

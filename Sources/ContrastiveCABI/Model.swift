@@ -43,6 +43,10 @@ private func defaultEmbedOptions() -> ctr_embed_options {
 private func modelConfig(_ o: ctr_model_options) throws -> Model.Config {
     var cfg = Model.Config()
     cfg.seed = o.seed
+    // Checked for every architecture, so a wrong value never passes silently.
+    guard o.stem == 0 || o.stem == 1 else { throw ContrastiveError.invalid("stem \(o.stem) is not CTR_STEM_IMAGENET (0) or CTR_STEM_CIFAR (1)") }
+    guard o.width.isFinite, o.width > 0 else { throw ContrastiveError.invalid("width \(o.width) must be a positive number") }
+    guard o.zero_init_residual == 0 || o.zero_init_residual == 1 else { throw ContrastiveError.invalid("zero_init_residual must be 0 or 1") }
     switch o.arch {
     case 18, 34, 50, 101, 152:
         guard let stem = o.stem == 0 ? ResNet.Stem.imagenet : (o.stem == 1 ? ResNet.Stem.cifar : nil) else {
@@ -164,8 +168,12 @@ private func embedArguments(_ m: Model, n: Int64, h: Int32, w: Int32, c: Int32, 
     guard let output = Model.Output(rawValue: o.output) else { throw ContrastiveError.invalid("output \(o.output) is not a ctr_embed_output") }
     guard o.normalize == 0 || o.normalize == 1 else { throw ContrastiveError.invalid("normalize must be 0 or 1") }
     guard o.chunk >= 1, o.chunk <= 65536 else { throw ContrastiveError.invalid("chunk \(o.chunk) outside 1...65536") }
+    guard h <= 8192, w <= 8192 else { throw ContrastiveError.invalid("image size \(h)×\(w) above the 8192 limit") }
     guard Int(c) == m.inChannels else { throw ContrastiveError.shape("images have \(c) channels, the model expects \(m.inChannels)") }
     guard let dim = m.outputDim(output) else { throw ContrastiveError.invalid("the model has no projection head") }
+    if m.training && count < 2 {
+        throw ContrastiveError.invalid("training-mode embedding needs at least 2 images (batch statistics); use eval mode for single images")
+    }
     let (need, o1) = count.multipliedReportingOverflow(by: dim)
     guard !o1 else { throw ContrastiveError.invalid("n × dim overflows") }
     guard outCapacity >= need else { throw ContrastiveError(.bufferTooSmall, "out holds \(outCapacity) floats, \(need) needed (\(count) × \(dim))") }

@@ -92,18 +92,19 @@ let convCases: [OpCase] = [
     convCase(n: 4, cin: 32, h: 5, w: 5, cout: 2, k: 3, stride: 2, pad: 1, bias: false),
 ]
 
-func bnCase(_ shape: [Int], training: Bool) -> OpCase {
+func bnCase(_ shape: [Int], training: Bool, relu: Bool = false) -> OpCase {
     let n = shape[0], c = shape[1], s = shape.count == 4 ? shape[2] * shape[3] : 1
     return OpCase(
-        name: "batch_norm \(shape) \(training ? "train" : "eval")",
+        name: "batch_norm \(shape) \(training ? "train" : "eval")\(relu ? " + relu (fused)" : "")",
         shapes: [shape, [c], [c], [c], [c]],
         engine: { g, v in
             try g.batchNorm(v[0], gamma: v[1], beta: v[2], runningMean: try Tensor(shape: [c], values: v[3].value.array),
-                            runningVar: try Tensor(shape: [c], values: v[4].value.array), training: training)
+                            runningVar: try Tensor(shape: [c], values: v[4].value.array), training: training, relu: relu)
         },
         reference: { x in
-            training ? BatchNorm.reference(n: n, c: c, s: s, x: x[0], gamma: x[1], beta: x[2], eps: 1e-5)
-                     : Ref.batchNormEval(x[0], gamma: x[1], beta: x[2], mean: x[3], variance: x[4], n: n, c: c, s: s, eps: 1e-5)
+            let y = training ? BatchNorm.reference(n: n, c: c, s: s, x: x[0], gamma: x[1], beta: x[2], eps: 1e-5)
+                             : Ref.batchNormEval(x[0], gamma: x[1], beta: x[2], mean: x[3], variance: x[4], n: n, c: c, s: s, eps: 1e-5)
+            return relu ? y.map { max($0, 0) } : y
         },
         inputs: { rng in
             [rng.normals(shape.reduce(1, *), scale: 2), rng.normals(c).map { 1 + 0.2 * $0 }, rng.normals(c),
@@ -132,6 +133,14 @@ let elementCases: [OpCase] = [
     OpCase(name: "add", shapes: [[2, 5], [2, 5]],
            engine: { g, v in try g.add(v[0], v[1]) },
            reference: { x in zip(x[0], x[1]).map(+) }),
+    OpCase(name: "add_relu (fused residual join)", shapes: [[3, 7], [3, 7]],
+           engine: { g, v in try g.addReLU(v[0], v[1]) },
+           reference: { x in zip(x[0], x[1]).map { max($0 + $1, 0) } },
+           inputs: { rng in let a = rng.normals(21); return [a, rng.normals(21).enumerated().map { i, b in abs(a[i] + b) < 0.01 ? b + 0.05 : b }] }),
+    OpCase(name: "add_relu of a value with itself", shapes: [[2, 5]],
+           engine: { g, v in try g.addReLU(v[0], v[0]) },
+           reference: { x in x[0].map { max(2 * $0, 0) } },
+           inputs: { rng in [rng.normals(10).map { $0 >= 0 ? $0 + 0.01 : $0 - 0.01 }] }),
     OpCase(name: "mul", shapes: [[2, 5], [2, 5]],
            engine: { g, v in try g.mul(v[0], v[1]) },
            reference: { x in zip(x[0], x[1]).map(*) }),
@@ -191,7 +200,8 @@ struct GradCheckTests {
 
     @Test("batch_norm", arguments: [bnCase([4, 3, 5, 5], training: true), bnCase([4, 3, 5, 5], training: false),
                                      bnCase([8, 6], training: true), bnCase([8, 6], training: false),
-                                     bnCase([2, 2, 1, 3], training: true)])
+                                     bnCase([2, 2, 1, 3], training: true),
+                                     bnCase([4, 3, 5, 5], training: true, relu: true), bnCase([8, 6], training: false, relu: true)])
     func batchNorm(_ op: OpCase) throws { try gradCheck(op) }
 
     @Test("elementwise, linear, pooling, shapes, rows, reductions", arguments: elementCases)

@@ -1,52 +1,72 @@
-/// A value in a computation, with its gradient once backward has reached it.
-public final class Var {
-    public let value: Tensor
-    /// Whether gradients flow to this value (false for constants, no-grad results, stop-gradient).
+/// The gradient side of a value: whether it takes a gradient and where that gradient lives.
+/// Backward closures hold these slots — not the values — so an activation's memory is
+/// released as soon as no op needs it for its own backward step.
+public final class GradSlot {
+    public let shape: [Int]
     public let requiresGrad: Bool
-    fileprivate var gradBuffer: Tensor?
+    fileprivate var buffer: Tensor?
     fileprivate var written = false
     fileprivate let external: Bool
 
+    fileprivate init(shape: [Int], requiresGrad: Bool, external: Tensor? = nil) {
+        self.shape = shape
+        self.requiresGrad = requiresGrad
+        self.buffer = external
+        self.external = external != nil
+    }
+
+    /// The gradient if anything has been written to it (always, for external buffers).
+    public var grad: Tensor? { (written || external) ? buffer : nil }
+
+    fileprivate func release() {
+        if !external { buffer = nil; written = false }
+    }
+}
+
+/// A value in a computation, with its gradient once backward has reached it.
+public final class Var {
+    public let value: Tensor
+    public let slot: GradSlot
+
     fileprivate init(_ value: Tensor, requiresGrad: Bool, externalGrad: Tensor? = nil) {
         self.value = value
-        self.requiresGrad = requiresGrad
-        self.gradBuffer = externalGrad
-        self.external = externalGrad != nil
+        self.slot = GradSlot(shape: value.shape, requiresGrad: requiresGrad, external: externalGrad)
     }
 
     public var shape: [Int] { value.shape }
-    /// ∂loss/∂self after `Graph.backward`, or nil if no gradient reached it.
-    /// For leaves bound to an external buffer (parameters), the buffer itself.
-    public var grad: Tensor? { (written || external) ? gradBuffer : nil }
+    /// Whether gradients flow to this value (false for constants, no-grad results, stop-gradient).
+    public var requiresGrad: Bool { slot.requiresGrad }
+    /// ∂loss/∂self after `Graph.backward` — kept for leaves; for op results the gradient is
+    /// released once it has been propagated (use a leaf to observe an intermediate gradient).
+    public var grad: Tensor? { slot.grad }
 }
 
 /// Reverse-mode automatic differentiation over the engine's kernels (a tape).
 ///
-/// Ops called on a graph compute their forward result at once (into the workspace) and, when
-/// gradients are enabled and an input requires them, append a backward closure to the tape.
-/// `backward(loss)` replays the tape in reverse. Gradients accumulate: a leaf bound to a
-/// parameter's gradient buffer receives `+=` contributions, so several backward passes
-/// (gradient accumulation) add up until the owner zeroes the buffer.
+/// Ops called on a graph compute their forward result at once and, when gradients are enabled
+/// and an input requires them, append a backward closure to the tape. A closure captures only
+/// what its backward step needs (saved tensors and the inputs' gradient slots). `backward(loss)`
+/// replays the tape in reverse, dropping each step once done, so saved activations and
+/// gradients return to the workspace progressively. Gradients accumulate: a leaf bound to a
+/// parameter's gradient buffer receives `+=` contributions, so several backward passes add up
+/// until the owner zeroes the buffer.
 ///
-/// One graph serves one step: `reset()` drops the tape and recycles the workspace, so a step of
-/// fixed shape allocates no new memory after the first. Not thread-safe; one graph per thread.
+/// Not thread-safe; one graph per thread.
 public final class Graph {
     public let workspace: Workspace
     /// When false, ops record nothing (inference, momentum encoders) — see `withoutGrad`.
     public var gradEnabled = true
     /// Columns per convolution GEMM (see `Conv2D`); small values force multi-chunk paths in tests.
     public var convColumns = Conv2D.defaultColumns
-    private var tape: [(out: Var, back: (Tensor) throws -> Void)] = []
+    private var tape: [(out: GradSlot, back: (Tensor) throws -> Void)] = []
 
     public init(workspace: Workspace? = nil) throws {
         self.workspace = try workspace ?? Workspace()
     }
 
-    /// Drop the tape and make the workspace's memory reusable. Every tensor from this graph's
-    /// workspace (activations, gradients of non-leaf values) becomes invalid.
+    /// Drop the tape (and with it every saved activation). Call between steps.
     public func reset() {
         tape.removeAll(keepingCapacity: true)
-        workspace.reset()
     }
 
     public var tapeLength: Int { tape.count }
@@ -81,27 +101,26 @@ public final class Graph {
     /// Allocate an op result.
     func output(_ shape: [Int]) throws -> Tensor { try workspace.tensor(shape) }
 
-    /// Whether an op with these inputs must record a backward step.
-    func needsGrad(_ inputs: Var...) -> Bool { gradEnabled && inputs.contains { $0.requiresGrad } }
+    /// Whether an op with these inputs records a backward step.
+    func recording(_ inputs: [Var]) -> Bool { gradEnabled && inputs.contains { $0.requiresGrad } }
 
     /// Wrap an op result, recording `back(dy)` if any input requires a gradient.
     func record(_ value: Tensor, _ inputs: [Var], _ back: @escaping (Tensor) throws -> Void) -> Var {
-        let rg = gradEnabled && inputs.contains { $0.requiresGrad }
+        let rg = recording(inputs)
         let v = Var(value, requiresGrad: rg)
-        if rg { tape.append((v, back)) }
+        if rg { tape.append((v.slot, back)) }
         return v
     }
 
-    /// Where to write `x`'s gradient: the buffer and whether to add into it (false: overwrite —
-    /// the first contribution to a fresh workspace buffer, which the kernel must fully write).
-    /// Nil if `x` takes no gradient.
-    func gradTarget(_ x: Var) throws -> (Tensor, Bool)? {
-        guard x.requiresGrad else { return nil }
-        if x.external { return (x.gradBuffer!, true) }
-        if x.written { return (x.gradBuffer!, true) }
-        let g = try workspace.tensor(x.shape)
-        x.gradBuffer = g
-        x.written = true
+    /// Where to write a gradient: the buffer and whether to add into it (false: overwrite — the
+    /// first contribution to a fresh buffer, which the kernel must fully write). Nil if the slot
+    /// takes no gradient.
+    func gradTarget(_ s: GradSlot) throws -> (Tensor, Bool)? {
+        guard s.requiresGrad else { return nil }
+        if s.external || s.written { return (s.buffer!, true) }
+        let g = try workspace.tensor(s.shape)
+        s.buffer = g
+        s.written = true
         return (g, false)
     }
 
@@ -115,12 +134,13 @@ public final class Graph {
         guard loss.requiresGrad else {
             throw ContrastiveError.invalid("backward: the loss does not depend on any value that requires a gradient")
         }
-        guard let (g, acc) = try gradTarget(loss) else { return }
+        guard let (g, acc) = try gradTarget(loss.slot) else { return }
         g.data[0] = acc ? g.data[0] + seed : seed
-        for entry in tape.reversed() {
+        defer { tape.removeAll(keepingCapacity: true) }
+        while let entry = tape.popLast() {
             guard let dy = entry.out.grad else { continue }
             try entry.back(dy)
+            entry.out.release()
         }
-        tape.removeAll(keepingCapacity: true)
     }
 }

@@ -1,5 +1,6 @@
 /// Differentiable ops. Each computes its forward kernel now and records the matching backward
-/// kernel. Shapes follow PyTorch: feature maps (N, C, H, W), matrices (N, D).
+/// kernel. A backward closure captures the gradient slots of its inputs and only the tensors
+/// its own formula needs. Shapes follow PyTorch: feature maps (N, C, H, W), matrices (N, D).
 extension Graph {
     // MARK: linear algebra
 
@@ -17,16 +18,17 @@ extension Graph {
         BLAS.sgemm(transA: false, transB: true, m: n, n: dout, k: din, alpha: 1, a: x.value.data, lda: din,
                    b: w.value.data, ldb: din, beta: b == nil ? 0 : 1, c: y.data, ldc: dout)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
+        let xv = x.value, wv = w.value, xs = x.slot, ws = w.slot, bs = b?.slot
         return record(y, inputs) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) {
+            if let (dx, acc) = try self.gradTarget(xs) {
                 BLAS.sgemm(transA: false, transB: false, m: n, n: din, k: dout, alpha: 1, a: dy.data, lda: dout,
-                           b: w.value.data, ldb: din, beta: acc ? 1 : 0, c: dx.data, ldc: din)
+                           b: wv.data, ldb: din, beta: acc ? 1 : 0, c: dx.data, ldc: din)
             }
-            if let (dw, acc) = try self.gradTarget(w) {
+            if let (dw, acc) = try self.gradTarget(ws) {
                 BLAS.sgemm(transA: true, transB: false, m: dout, n: din, k: n, alpha: 1, a: dy.data, lda: dout,
-                           b: x.value.data, ldb: din, beta: acc ? 1 : 0, c: dw.data, ldc: din)
+                           b: xv.data, ldb: din, beta: acc ? 1 : 0, c: dw.data, ldc: din)
             }
-            if let b, let (db, acc) = try self.gradTarget(b) {
+            if let bs, let (db, acc) = try self.gradTarget(bs) {
                 if !acc { db.fill(0) }
                 for i in 0..<n { let r = dy.data + i * dout; for j in 0..<dout { db.data[j] += r[j] } }
             }
@@ -44,18 +46,19 @@ extension Graph {
         let y = try output([n, m])
         BLAS.sgemm(transA: false, transB: transposeB, m: n, n: m, k: k, alpha: 1, a: a.value.data, lda: k,
                    b: b.value.data, ldb: transposeB ? k : m, beta: 0, c: y.data, ldc: m)
+        let av = a.value, bv = b.value, asl = a.slot, bsl = b.slot
         return record(y, [a, b]) { [unowned self] dy in
-            if let (da, acc) = try self.gradTarget(a) {
+            if let (da, acc) = try self.gradTarget(asl) {
                 // da = dy · bᵀ (or dy · b when b was transposed)
                 BLAS.sgemm(transA: false, transB: !transposeB, m: n, n: k, k: m, alpha: 1, a: dy.data, lda: m,
-                           b: b.value.data, ldb: transposeB ? k : m, beta: acc ? 1 : 0, c: da.data, ldc: k)
+                           b: bv.data, ldb: transposeB ? k : m, beta: acc ? 1 : 0, c: da.data, ldc: k)
             }
-            if let (db, acc) = try self.gradTarget(b) {
+            if let (db, acc) = try self.gradTarget(bsl) {
                 if transposeB { // db (M, K) = dyᵀ · a
                     BLAS.sgemm(transA: true, transB: false, m: m, n: k, k: n, alpha: 1, a: dy.data, lda: m,
-                               b: a.value.data, ldb: k, beta: acc ? 1 : 0, c: db.data, ldc: k)
+                               b: av.data, ldb: k, beta: acc ? 1 : 0, c: db.data, ldc: k)
                 } else {        // db (K, M) = aᵀ · dy
-                    BLAS.sgemm(transA: true, transB: false, m: k, n: m, k: n, alpha: 1, a: a.value.data, lda: k,
+                    BLAS.sgemm(transA: true, transB: false, m: k, n: m, k: n, alpha: 1, a: av.data, lda: k,
                                b: dy.data, ldb: m, beta: acc ? 1 : 0, c: db.data, ldc: m)
                 }
             }
@@ -83,27 +86,34 @@ extension Graph {
         let y = try output([g.n, g.cout, g.ho, g.wo])
         try Conv2D.forward(g, x: x.value.data, w: w.value.data, bias: b?.value.data, y: y.data, workspace: workspace, columns: convColumns)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
+        let ws = w.slot, bs = b?.slot, xs = x.slot
+        let wv = w.value
+        // x is needed only for the weight gradient.
+        let xv: Tensor? = ws.requiresGrad ? x.value : nil
         return record(y, inputs) { [unowned self] dy in
-            let tx = try self.gradTarget(x), tw = try self.gradTarget(w)
-            let tb = try b.flatMap { try self.gradTarget($0) }
-            // Parameter-style targets (w, b) share one accumulate flag in the kernel; split if they differ.
+            let tx = try self.gradTarget(xs), tw = try self.gradTarget(ws)
+            let tb = try bs.flatMap { try self.gradTarget($0) }
+            let xp = xv?.data ?? wv.data   // unused when no weight gradient is needed
             if let tw, let tb, tw.1 != tb.1 {
-                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                try Conv2D.backward(g, x: xp, w: wv.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
                                     dw: tw.0.data, db: nil, accumulateW: tw.1, workspace: self.workspace, columns: self.convColumns)
-                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: nil, accumulateX: true,
+                try Conv2D.backward(g, x: xp, w: wv.data, dy: dy.data, dx: nil, accumulateX: true,
                                     dw: nil, db: tb.0.data, accumulateW: tb.1, workspace: self.workspace, columns: self.convColumns)
             } else {
-                try Conv2D.backward(g, x: x.value.data, w: w.value.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
-                                    dw: tw?.0.data, db: tb?.0.data, accumulateW: tw?.1 ?? tb?.1 ?? true, workspace: self.workspace, columns: self.convColumns)
+                try Conv2D.backward(g, x: xp, w: wv.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
+                                    dw: tw?.0.data, db: tb?.0.data, accumulateW: tw?.1 ?? tb?.1 ?? true,
+                                    workspace: self.workspace, columns: self.convColumns)
             }
         }
     }
 
-    /// Batch normalisation of x (N, C, H, W) or (N, C) with affine γ, β (C).
+    /// Batch normalisation of x (N, C, H, W) or (N, C) with affine γ, β (C), optionally fused
+    /// with a following ReLU (`relu: true`: y = max(BN(x), 0) — one tensor instead of two, and
+    /// the backward step recomputes the mask from its own output).
     /// Training: batch statistics, running statistics updated in place (PyTorch's momentum
     /// convention, unbiased running variance). Eval: the running statistics.
     public func batchNorm(_ x: Var, gamma: Var, beta: Var, runningMean: Tensor?, runningVar: Tensor?,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Var {
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) throws -> Var {
         guard x.shape.count == 4 || x.shape.count == 2 else {
             throw ContrastiveError.shape("batch_norm: input must be (N, C, H, W) or (N, C), got \(x.shape)")
         }
@@ -118,36 +128,54 @@ extension Graph {
             if let t, t.count != c { throw ContrastiveError.shape("batch_norm: running statistics \(t.shape) for \(c) channels") }
         }
         let y = try output(x.shape)
+        let xv = x.value, gv = gamma.value, xs = x.slot, gs = gamma.slot, bs = beta.slot
+        /// dy masked by the ReLU (y > 0), in a temporary, when fused.
+        let yMask: Tensor? = relu ? y : nil
+        func masked(_ dy: Tensor) throws -> Tensor {
+            guard let yMask else { return dy }
+            let m = try self.workspace.tensor(dy.shape)
+            Pointwise.reluBackward(y: yMask.data, dy: dy.data, dx: m.data, m.count, accumulate: false)
+            return m
+        }
+        func targets() throws -> (x: (Tensor, Bool)?, g: (Tensor, Bool)?, b: (Tensor, Bool)?, accP: Bool) {
+            let tx = try self.gradTarget(xs), tg = try self.gradTarget(gs), tb = try self.gradTarget(bs)
+            // γ and β share one accumulate flag in the kernel: if they differ, zero the fresh one.
+            if let tg, let tb, tg.1 != tb.1 {
+                if !tg.1 { tg.0.fill(0) }
+                if !tb.1 { tb.0.fill(0) }
+                return (tx, tg, tb, true)
+            }
+            return (tx, tg, tb, tg?.1 ?? tb?.1 ?? true)
+        }
         if training {
             guard n * s > 1 else {
                 throw ContrastiveError.invalid("batch_norm: training needs more than one value per channel, got input \(x.shape)")
             }
             let mean = try workspace.tensor([c]), inv = try workspace.tensor([c])
-            BatchNorm.forwardTrain(n: n, c: c, s: s, x: x.value.data, gamma: gamma.value.data, beta: beta.value.data,
+            BatchNorm.forwardTrain(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: beta.value.data,
                                    eps: eps, momentum: momentum, runningMean: runningMean?.data, runningVar: runningVar?.data,
                                    y: y.data, saveMean: mean.data, saveInvStd: inv.data)
-            return record(y, [x, gamma, beta]) { [unowned self] dy in
-                let tx = try self.gradTarget(x), tg = try self.gradTarget(gamma), tb = try self.gradTarget(beta)
-                let accP = tg?.1 ?? tb?.1 ?? true
-                if let tg, let tb, tg.1 != tb.1 { if !tg.1 { tg.0.fill(0) }; if !tb.1 { tb.0.fill(0) } }
-                let split = (tg != nil && tb != nil && tg!.1 != tb!.1)
-                BatchNorm.backwardTrain(n: n, c: c, s: s, x: x.value.data, dy: dy.data, gamma: gamma.value.data,
-                                        mean: mean.data, invStd: inv.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
-                                        dgamma: tg?.0.data, dbeta: tb?.0.data, accumulateParams: split ? true : accP)
+            if relu { Pointwise.relu(y.data, y.data, y.count) }
+            return record(y, [x, gamma, beta]) { dy in
+                let t = try targets()
+                let d = try masked(dy)
+                BatchNorm.backwardTrain(n: n, c: c, s: s, x: xv.data, dy: d.data, gamma: gv.data,
+                                        mean: mean.data, invStd: inv.data, dx: t.x?.0.data, accumulateX: t.x?.1 ?? true,
+                                        dgamma: t.g?.0.data, dbeta: t.b?.0.data, accumulateParams: t.accP)
             }
         }
         guard let rm = runningMean, let rv = runningVar else {
             throw ContrastiveError.invalid("batch_norm: eval mode needs running statistics")
         }
-        BatchNorm.forwardEval(n: n, c: c, s: s, x: x.value.data, gamma: gamma.value.data, beta: beta.value.data,
+        BatchNorm.forwardEval(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: beta.value.data,
                               runningMean: rm.data, runningVar: rv.data, eps: eps, y: y.data)
-        return record(y, [x, gamma, beta]) { [unowned self] dy in
-            let tx = try self.gradTarget(x), tg = try self.gradTarget(gamma), tb = try self.gradTarget(beta)
-            if let tg, let tb, tg.1 != tb.1 { if !tg.1 { tg.0.fill(0) }; if !tb.1 { tb.0.fill(0) } }
-            let split = (tg != nil && tb != nil && tg!.1 != tb!.1)
-            BatchNorm.backwardEval(n: n, c: c, s: s, x: x.value.data, dy: dy.data, gamma: gamma.value.data,
-                                   runningMean: rm.data, runningVar: rv.data, eps: eps, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
-                                   dgamma: tg?.0.data, dbeta: tb?.0.data, accumulateParams: split ? true : (tg?.1 ?? tb?.1 ?? true))
+        if relu { Pointwise.relu(y.data, y.data, y.count) }
+        return record(y, [x, gamma, beta]) { dy in
+            let t = try targets()
+            let d = try masked(dy)
+            BatchNorm.backwardEval(n: n, c: c, s: s, x: xv.data, dy: d.data, gamma: gv.data,
+                                   runningMean: rm.data, runningVar: rv.data, eps: eps, dx: t.x?.0.data, accumulateX: t.x?.1 ?? true,
+                                   dgamma: t.g?.0.data, dbeta: t.b?.0.data, accumulateParams: t.accP)
         }
     }
 
@@ -159,9 +187,11 @@ extension Graph {
         let g = try MaxPool2D.Geometry(n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], k: kernel, stride: stride, pad: padding)
         let y = try output([g.n, g.c, g.ho, g.wo])
         let idx = try workspace.scratch(Int32.self, count: y.count)
-        MaxPool2D.forward(g, x: x.value.data, y: y.data, argmax: idx)
+        MaxPool2D.forward(g, x: x.value.data, y: y.data, argmax: idx.pointer)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) { MaxPool2D.backward(g, dy: dy.data, argmax: idx, dx: dx.data, accumulate: acc) }
+            if let (dx, acc) = try self.gradTarget(xs) { MaxPool2D.backward(g, dy: dy.data, argmax: idx.pointer, dx: dx.data, accumulate: acc) }
+            withExtendedLifetime(idx) {}
         }
     }
 
@@ -171,8 +201,9 @@ extension Graph {
         let planes = x.shape[0] * x.shape[1], size = x.shape[2] * x.shape[3]
         let y = try output([x.shape[0], x.shape[1]])
         GlobalAvgPool.forward(planes: planes, size: size, x: x.value.data, y: y.data)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) { GlobalAvgPool.backward(planes: planes, size: size, dy: dy.data, dx: dx.data, accumulate: acc) }
+            if let (dx, acc) = try self.gradTarget(xs) { GlobalAvgPool.backward(planes: planes, size: size, dy: dy.data, dx: dx.data, accumulate: acc) }
         }
     }
 
@@ -181,8 +212,9 @@ extension Graph {
     public func relu(_ x: Var) throws -> Var {
         let y = try output(x.shape)
         Pointwise.relu(x.value.data, y.data, y.count)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) { Pointwise.reluBackward(y: y.data, dy: dy.data, dx: dx.data, y.count, accumulate: acc) }
+            if let (dx, acc) = try self.gradTarget(xs) { Pointwise.reluBackward(y: y.data, dy: dy.data, dx: dx.data, y.count, accumulate: acc) }
         }
     }
 
@@ -190,8 +222,23 @@ extension Graph {
         guard a.shape == b.shape else { throw ContrastiveError.shape("add: \(a.shape) and \(b.shape)") }
         let y = try output(a.shape)
         Pointwise.add(a.value.data, b.value.data, y.data, y.count)
+        let slots = [a.slot, b.slot]
         return record(y, [a, b]) { [unowned self] dy in
-            for v in [a, b] { if let (d, acc) = try self.gradTarget(v) { Pointwise.axpy(1, dy.data, d.data, d.count, accumulate: acc) } }
+            for s in slots { if let (d, acc) = try self.gradTarget(s) { Pointwise.axpy(1, dy.data, d.data, d.count, accumulate: acc) } }
+        }
+    }
+
+    /// y = max(a + b, 0) — the residual join of a ResNet block, fused.
+    public func addReLU(_ a: Var, _ b: Var) throws -> Var {
+        guard a.shape == b.shape else { throw ContrastiveError.shape("add_relu: \(a.shape) and \(b.shape)") }
+        let y = try output(a.shape)
+        let n = y.count, ap = a.value.data, bp = b.value.data, yp = y.data
+        parallelFor(n, grain: Pointwise.grain) { r in for i in r { yp[i] = max(ap[i] + bp[i], 0) } }
+        let slots = [a.slot, b.slot]
+        return record(y, [a, b]) { [unowned self] dy in
+            for t in try slots.map({ try self.gradTarget($0) }) {
+                if let (d, acc) = t { Pointwise.reluBackward(y: yp, dy: dy.data, dx: d.data, n, accumulate: acc) }
+            }
         }
     }
 
@@ -199,9 +246,10 @@ extension Graph {
         guard a.shape == b.shape else { throw ContrastiveError.shape("mul: \(a.shape) and \(b.shape)") }
         let y = try output(a.shape)
         Pointwise.mul(a.value.data, b.value.data, y.data, y.count)
+        let av = a.value, bv = b.value, asl = a.slot, bsl = b.slot
         return record(y, [a, b]) { [unowned self] dy in
-            if let (d, acc) = try self.gradTarget(a) { Pointwise.mulAcc(dy.data, b.value.data, d.data, d.count, accumulate: acc) }
-            if let (d, acc) = try self.gradTarget(b) { Pointwise.mulAcc(dy.data, a.value.data, d.data, d.count, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(asl) { Pointwise.mulAcc(dy.data, bv.data, d.data, d.count, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(bsl) { Pointwise.mulAcc(dy.data, av.data, d.data, d.count, accumulate: acc) }
         }
     }
 
@@ -210,8 +258,9 @@ extension Graph {
         guard s.isFinite else { throw ContrastiveError.invalid("scale: factor \(s) is not finite") }
         let y = try output(x.shape)
         Pointwise.scale(x.value.data, s, y.data, y.count)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (d, acc) = try self.gradTarget(x) { Pointwise.axpy(s, dy.data, d.data, d.count, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(xs) { Pointwise.axpy(s, dy.data, d.data, d.count, accumulate: acc) }
         }
     }
 
@@ -220,8 +269,9 @@ extension Graph {
     /// Same values, new shape (element count unchanged).
     public func reshape(_ x: Var, _ shape: [Int]) throws -> Var {
         let y = try x.value.reshaped(shape)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (d, acc) = try self.gradTarget(x) { Vec.add(dy.data, into: d.data, d.count, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(xs) { Vec.add(dy.data, into: d.data, d.count, accumulate: acc) }
         }
     }
 
@@ -245,11 +295,12 @@ extension Graph {
         let y = try output([rows] + inner)
         var off = 0
         for x in xs { (y.data + off).update(from: x.value.data, count: x.value.count); off += x.value.count }
+        let parts = xs.map { ($0.slot, $0.value.count) }
         return record(y, xs) { [unowned self] dy in
             var o = 0
-            for x in xs {
-                if let (d, acc) = try self.gradTarget(x) { Vec.add(dy.data + o, into: d.data, d.count, accumulate: acc) }
-                o += x.value.count
+            for (s, count) in parts {
+                if let (d, acc) = try self.gradTarget(s) { Vec.add(dy.data + o, into: d.data, count, accumulate: acc) }
+                o += count
             }
         }
     }
@@ -262,12 +313,13 @@ extension Graph {
         let inner = n == 0 ? 0 : x.value.count / n
         var out: [Var] = []
         var row = 0
+        let xs = x.slot
         for s in sizes {
             let y = try output([s] + x.shape.dropFirst())
             let off = row * inner
             y.data.update(from: x.value.data + off, count: y.count)
             out.append(record(y, [x]) { [unowned self] dy in
-                if let (d, acc) = try self.gradTarget(x) {
+                if let (d, acc) = try self.gradTarget(xs) {
                     if !acc { d.fill(0) }   // the other pieces add into the rest later
                     Vec.add(dy.data, into: d.data + off, dy.count, accumulate: true)
                 }
@@ -286,8 +338,9 @@ extension Graph {
         let n = x.shape[0], d = x.shape[1]
         let y = try output(x.shape), norms = try workspace.tensor([n])
         Rows.l2Normalize(n: n, d: d, x: x.value.data, eps: eps, y: y.data, norms: norms.data)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) {
+            if let (dx, acc) = try self.gradTarget(xs) {
                 Rows.l2NormalizeBackward(n: n, d: d, y: y.data, norms: norms.data, eps: eps, dy: dy.data, dx: dx.data, accumulate: acc)
             }
         }
@@ -299,8 +352,9 @@ extension Graph {
         let n = x.shape[0], d = x.shape[1]
         let y = try output(x.shape)
         Rows.logSoftmax(n: n, d: d, x: x.value.data, y: y.data)
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(x) { Rows.logSoftmaxBackward(n: n, d: d, y: y.data, dy: dy.data, dx: dx.data, accumulate: acc) }
+            if let (dx, acc) = try self.gradTarget(xs) { Rows.logSoftmaxBackward(n: n, d: d, y: y.data, dy: dy.data, dx: dx.data, accumulate: acc) }
         }
     }
 
@@ -314,14 +368,16 @@ extension Graph {
             throw ContrastiveError.invalid("cross_entropy: target \(t) of row \(i) outside [0, \(d))")
         }
         let tgt = try workspace.scratch(Int32.self, count: n)
-        for i in 0..<n { tgt[i] = targets[i] }
+        for i in 0..<n { tgt.pointer[i] = targets[i] }
         let rowLoss = try workspace.tensor([n])
         let y = try output([1])
-        y.data[0] = Rows.crossEntropy(n: n, d: d, x: logits.value.data, targets: tgt, rowLoss: rowLoss.data)
+        y.data[0] = Rows.crossEntropy(n: n, d: d, x: logits.value.data, targets: tgt.pointer, rowLoss: rowLoss.data)
+        let lv = logits.value, ls = logits.slot
         return record(y, [logits]) { [unowned self] dy in
-            if let (dx, acc) = try self.gradTarget(logits) {
-                Rows.crossEntropyBackward(n: n, d: d, x: logits.value.data, targets: tgt, g: dy.data[0], dx: dx.data, accumulate: acc)
+            if let (dx, acc) = try self.gradTarget(ls) {
+                Rows.crossEntropyBackward(n: n, d: d, x: lv.data, targets: tgt.pointer, g: dy.data[0], dx: dx.data, accumulate: acc)
             }
+            withExtendedLifetime(tgt) {}
         }
     }
 
@@ -331,8 +387,9 @@ extension Graph {
     public func sum(_ x: Var) throws -> Var {
         let y = try output([1])
         y.data[0] = Float(Pointwise.sum(x.value.data, x.value.count))
+        let xs = x.slot
         return record(y, [x]) { [unowned self] dy in
-            if let (d, acc) = try self.gradTarget(x) {
+            if let (d, acc) = try self.gradTarget(xs) {
                 let g = dy.data[0]
                 if acc { for i in 0..<d.count { d.data[i] += g } } else { d.fill(g) }
             }
@@ -357,10 +414,11 @@ extension Graph {
         var i = 0
         while i < n { let e = min(i + 4096, n); s += Double(Vec.dot(diff.data + i, diff.data + i, e - i)); i = e }
         y.data[0] = Float(s / Double(n))
+        let asl = a.slot, bsl = b.slot
         return record(y, [a, b]) { [unowned self] dy in
             let k = 2 * dy.data[0] / Float(n)
-            if let (d, acc) = try self.gradTarget(a) { Pointwise.axpy(k, diff.data, d.data, n, accumulate: acc) }
-            if let (d, acc) = try self.gradTarget(b) { Pointwise.axpy(-k, diff.data, d.data, n, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(asl) { Pointwise.axpy(k, diff.data, d.data, n, accumulate: acc) }
+            if let (d, acc) = try self.gradTarget(bsl) { Pointwise.axpy(-k, diff.data, d.data, n, accumulate: acc) }
         }
     }
 }

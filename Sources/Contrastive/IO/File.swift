@@ -33,9 +33,14 @@ public enum FileIO {
     /// Write `parts` to `path` atomically: a temporary file in the same folder, fsync, rename.
     /// On any failure the temporary file is removed and an existing `path` is untouched.
     public static func writeAtomically(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ContrastiveError(.io, "cannot create \(tmp): \(errnoText())") }
+        // A name no other writer (thread or process) uses: pid, a process-wide counter, a clock
+        // reading; O_EXCL makes a collision an error instead of a shared file.
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let serial = tempCounter.add()
+        let tmp = path + ".tmp-\(getpid())-\(serial)-\(ts.tv_nsec)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ContrastiveError(.io, "cannot write \(path): creating its temporary file failed: \(errnoText())") }
         var ok = false
         defer {
             if !ok { close(fd); unlink(tmp) }
@@ -44,17 +49,17 @@ public enum FileIO {
             var off = 0
             while off < part.count {
                 let w = write(fd, part.baseAddress! + off, part.count - off)
-                if w < 0 { if errno == EINTR { continue }; throw ContrastiveError(.io, "writing \(tmp): \(errnoText())") }
+                if w < 0 { if errno == EINTR { continue }; throw ContrastiveError(.io, "writing \(path): \(errnoText())") }
                 off += w
             }
         }
-        guard fsync(fd) == 0 else { throw ContrastiveError(.io, "fsync \(tmp): \(errnoText())") }
-        guard close(fd) == 0 else { ok = true; unlink(tmp); throw ContrastiveError(.io, "closing \(tmp): \(errnoText())") }
+        guard fsync(fd) == 0 else { throw ContrastiveError(.io, "writing \(path): fsync failed: \(errnoText())") }
+        guard close(fd) == 0 else { ok = true; unlink(tmp); throw ContrastiveError(.io, "writing \(path): close failed: \(errnoText())") }
         ok = true
         guard rename(tmp, path) == 0 else {
             let e = errnoText()
             unlink(tmp)
-            throw ContrastiveError(.io, "renaming \(tmp) to \(path): \(e)")
+            throw ContrastiveError(.io, "writing \(path): rename of the temporary file failed: \(e)")
         }
         // Make the rename durable: fsync the folder (best effort).
         let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
@@ -63,4 +68,19 @@ public enum FileIO {
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Process-wide counter for temporary names.
+    static let tempCounter = AtomicCounter()
+}
+
+/// A mutex-protected counter (no Foundation, no Synchronization module needed).
+final class AtomicCounter: @unchecked Sendable {
+    private var value: UInt64 = 0
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(lock, nil) }
+    func add() -> UInt64 {
+        pthread_mutex_lock(lock); defer { pthread_mutex_unlock(lock) }
+        value += 1
+        return value
+    }
 }

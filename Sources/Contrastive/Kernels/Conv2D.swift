@@ -167,8 +167,9 @@ public enum Conv2D {
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
         let colSize = g.k * nbMax * P1, tmpSize = g.cout * nbMax * P1
-        let col = try ws.scratch(Float.self, count: colSize * parts)
-        let tmp = try ws.scratch(Float.self, count: tmpSize * parts)
+        let colS = try ws.scratch(Float.self, count: colSize * parts), col = colS.pointer
+        let tmpS = try ws.scratch(Float.self, count: tmpSize * parts), tmp = tmpS.pointer
+        defer { withExtendedLifetime((colS, tmpS)) {} }
         let direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
         ThreadPool.shared.run(parts: parts) { t in
             let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
@@ -247,9 +248,10 @@ public enum Conv2D {
         if let dx, flipped {
             let gt = try ConvGeometry(n: g.n, cin: g.cout, h: g.ho, w: g.wo, cout: g.cin, kh: g.kh, kw: g.kw,
                                       ph: g.kh - 1 - g.ph, pw: g.kw - 1 - g.pw)
-            let wt = try ws.scratch(Float.self, count: g.cout * g.k)
-            flipKernel(g, w: w, into: wt)
-            try forward(gt, x: dy, w: wt, bias: nil, y: dx, workspace: ws, columns: columns, accumulate: accumulateX)
+            let wtS = try ws.scratch(Float.self, count: g.cout * g.k)
+            flipKernel(g, w: w, into: wtS.pointer)
+            try forward(gt, x: dy, w: wtS.pointer, bias: nil, y: dx, workspace: ws, columns: columns, accumulate: accumulateX)
+            withExtendedLifetime(wtS) {}
         }
         let needX = dx != nil && !flipped
         guard dw != nil || db != nil || needX else { return }
@@ -258,10 +260,12 @@ public enum Conv2D {
         let P1 = g.outPlane
         let colSize = g.k * nbMax * P1, dtSize = g.cout * nbMax * P1
         let wSize = (dw != nil ? g.cout * g.k : 0) + (db != nil ? g.cout : 0)
-        let col = try ws.scratch(Float.self, count: colSize * parts)
-        let dtAll = try ws.scratch(Float.self, count: dtSize * parts)
+        let colS = try ws.scratch(Float.self, count: colSize * parts), col = colS.pointer
+        let dtS = try ws.scratch(Float.self, count: dtSize * parts), dtAll = dtS.pointer
         // Per-thread partial sums of dw, db (thread 0 writes straight into dw/db when alone).
-        let partial = parts > 1 && wSize > 0 ? try ws.scratch(Float.self, count: wSize * parts) : nil
+        let partialS = parts > 1 && wSize > 0 ? try ws.scratch(Float.self, count: wSize * parts) : nil
+        let partial = partialS?.pointer
+        defer { withExtendedLifetime((colS, dtS, partialS)) {} }
         ThreadPool.shared.run(parts: parts) { t in
             let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
             let col = col + t * colSize, dt = dtAll + t * dtSize

@@ -116,15 +116,18 @@ public struct ResNet: Backbone {
 
     public func callAsFunction(_ ctx: ForwardContext, _ input: Var) throws -> Var {
         let g = ctx.graph
-        var x = try g.relu(try bn1(ctx, try conv1(ctx, input)))
+        var x = try bn1(ctx, try conv1(ctx, input), relu: true)
         if config.stem == .imagenet { x = try g.maxPool2d(x, kernel: 3, stride: 2, padding: 1) }
         for stage in stages {
             for blk in stage {
-                var out = try g.relu(try blk.bn1(ctx, try blk.conv1(ctx, x)))
-                out = try blk.bn2(ctx, try blk.conv2(ctx, out))
-                if let c3 = blk.conv3, let b3 = blk.bn3 { out = try b3(ctx, try c3(ctx, try g.relu(out))) }
+                var out = try blk.bn1(ctx, try blk.conv1(ctx, x), relu: true)
+                if let c3 = blk.conv3, let b3 = blk.bn3 {
+                    out = try b3(ctx, try c3(ctx, try blk.bn2(ctx, try blk.conv2(ctx, out), relu: true)))
+                } else {
+                    out = try blk.bn2(ctx, try blk.conv2(ctx, out))
+                }
                 let identity = try blk.downsample.map { try $0.1(ctx, try $0.0(ctx, x)) } ?? x
-                x = try g.relu(try g.add(out, identity))
+                x = try g.addReLU(out, identity)
             }
         }
         return try g.globalAvgPool(x)
@@ -171,7 +174,7 @@ public struct ConvNet: Backbone {
     public func callAsFunction(_ ctx: ForwardContext, _ input: Var) throws -> Var {
         var x = input
         for (conv, bn, pool) in stages {
-            x = try ctx.graph.relu(try bn(ctx, try conv(ctx, x)))
+            x = try bn(ctx, try conv(ctx, x), relu: true)
             if pool {
                 guard x.shape[2] >= 2, x.shape[3] >= 2 else {
                     throw ContrastiveError.shape("convnet: feature map \(x.shape[2])×\(x.shape[3]) too small to pool; use larger images or fewer pooling stages")

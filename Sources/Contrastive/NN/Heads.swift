@@ -18,7 +18,7 @@ public struct MLPHead {
         public var descriptor: String { "mlp\(layers)/\(hidden)/\(output)/bn\(batchNorm ? 1 : 0)\(lastBatchNorm ? 1 : 0)" }
     }
 
-    enum Step { case linear(Linear), bn(BatchNormLayer), relu }
+    enum Step { case linear(Linear), bn(BatchNormLayer, relu: Bool), relu }
     public let config: Config
     public let inputDim: Int
     let steps: [Step]
@@ -37,8 +37,9 @@ public struct MLPHead {
                 let last = l == config.layers - 1
                 let dout = last ? config.output : config.hidden
                 steps.append(.linear(try b.linear("\(idx)", din, dout))); idx += 1
-                if (!last && config.batchNorm) || (last && config.lastBatchNorm) { steps.append(.bn(try b.batchNorm("\(idx)", dout))); idx += 1 }
-                if !last { steps.append(.relu); idx += 1 }
+                let bn = (!last && config.batchNorm) || (last && config.lastBatchNorm)
+                if bn { steps.append(.bn(try b.batchNorm("\(idx)", dout), relu: !last)); idx += 1 }
+                if !last { if !bn { steps.append(.relu) }; idx += 1 }   // a fused BN-ReLU still takes the ReLU's index
                 din = dout
             }
         }
@@ -50,7 +51,7 @@ public struct MLPHead {
         for s in steps {
             switch s {
             case .linear(let l): x = try l(ctx, x)
-            case .bn(let bn): x = try bn(ctx, x)
+            case .bn(let bn, let relu): x = try bn(ctx, x, relu: relu)
             case .relu: x = try ctx.graph.relu(x)
             }
         }

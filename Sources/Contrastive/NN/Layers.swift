@@ -138,11 +138,12 @@ public struct BatchNormLayer {
     public var momentum: Float = 0.1
     public var eps: Float = 1e-5
 
-    public func callAsFunction(_ ctx: ForwardContext, _ x: Var) throws -> Var {
+    /// BN(x), or max(BN(x), 0) fused with `relu`.
+    public func callAsFunction(_ ctx: ForwardContext, _ x: Var, relu: Bool = false) throws -> Var {
         let b = ctx.network.buffers
         let y = try ctx.graph.batchNorm(x, gamma: try ctx.param(gamma), beta: try ctx.param(beta),
                                         runningMean: b.value(mean), runningVar: b.value(variance),
-                                        training: ctx.training, momentum: momentum, eps: eps)
+                                        training: ctx.training, momentum: momentum, eps: eps, relu: relu)
         if ctx.training { b.value(tracked).data[0] += 1 }
         return y
     }

@@ -103,6 +103,9 @@ public final class Model {
 
     func checkEmbedShape(n: Int, c: Int, h: Int, w: Int, output: Output) throws {
         guard n >= 1 else { throw ContrastiveError.invalid("empty batch (n = \(n))") }
+        guard !training || n >= 2 else {
+            throw ContrastiveError.invalid("training-mode embedding needs at least 2 images (batch statistics); use eval mode for single images")
+        }
         guard c == inChannels else { throw ContrastiveError.shape("images have \(c) channels, the model expects \(inChannels)") }
         guard h >= 1, w >= 1, h <= 8192, w <= 8192 else { throw ContrastiveError.invalid("image size \(h)×\(w) outside 1...8192") }
         _ = try checkedCount([n, c, h, w], what: "image batch")
@@ -118,7 +121,10 @@ public final class Model {
         var start = 0
         defer { g.reset() }
         while start < n {
-            let count = min(chunk, n - start)
+            var count = min(chunk, n - start)
+            // In training mode no chunk may hold a single image (batch statistics need two):
+            // a lone remainder joins the chunk before it.
+            if training && n - start - count == 1 { count += 1 }
             g.reset()
             try g.withoutGrad {
                 let x = try g.workspace.tensor([count, c, h, w])

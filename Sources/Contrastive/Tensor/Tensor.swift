@@ -114,83 +114,120 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// A bump allocator for per-step temporaries (activations, gradients, im2col panels).
+/// A caching allocator for per-step temporaries (activations, gradients, im2col panels).
 ///
-/// `reset()` makes all memory reusable. After a reset that followed growth into several
-/// chunks, the chunks are merged into one of the high-water size, so from the second step on
-/// a training step of fixed shape allocates nothing.
-public final class Workspace {
-    private var chunks: [(base: UnsafeMutableRawPointer, size: Int)] = []
-    private var current = 0        // index of the chunk being filled
-    private var offset = 0         // bytes used in the current chunk
-    private var used = 0           // bytes handed out since the last reset
+/// Every buffer is owned by a `Workspace.Block`; when the last tensor or closure referring to
+/// it goes away, the memory goes back to a free list keyed by size class (≤ 12.5 % rounding)
+/// instead of to the system. A training step of fixed shapes therefore allocates nothing after
+/// the first, and — because buffers return as soon as they are dead (gradients after their
+/// backward step, inference activations after their consumer) — the memory held is the peak
+/// live set, not the sum of every temporary. Recently freed buffers are reused first, so they
+/// are often still in cache. Thread-safe.
+public final class Workspace: @unchecked Sendable {
+    /// Owner of one buffer; returns it to the workspace when released.
+    public final class Block {
+        public let pointer: UnsafeMutableRawPointer
+        let sizeClass: Int
+        let pool: Workspace
+        init(pointer: UnsafeMutableRawPointer, sizeClass: Int, pool: Workspace) {
+            self.pointer = pointer; self.sizeClass = sizeClass; self.pool = pool
+        }
+        deinit { pool.give(pointer, sizeClass) }
+    }
+
+    /// Typed scratch memory with its owner. Keep `owner` alive while using `pointer`
+    /// (e.g. `withExtendedLifetime(scratch)`).
+    public struct Scratch<T> {
+        public let pointer: UnsafeMutablePointer<T>
+        public let owner: Block
+    }
+
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    public private(set) var reservedBytes = 0
+    public private(set) var inUseBytes = 0
+    /// Largest `inUseBytes` seen.
     public private(set) var highWater = 0
-    /// Bytes currently reserved from the system.
-    public var reservedBytes: Int { chunks.reduce(0) { $0 + $1.size } }
+    /// Blocks handed out that were not served from the cache.
+    public private(set) var systemAllocations = 0
 
     public init(initialBytes: Int = 0) throws {
-        if initialBytes > 0 { try addChunk(minimum: initialBytes) }
+        pthread_mutex_init(lock, nil)
     }
 
-    deinit { for c in chunks { free(c.base) } }
-
-    private func addChunk(minimum: Int) throws {
-        let size = max(minimum, 1 << 20)
-        let base = try alignedAlloc(bytes: size)
-        chunks.append((base, size))
+    deinit {
+        for (_, list) in free { for p in list { Glibc.free(p) } }
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
     }
 
-    /// `bytes` bytes aligned to 64, uninitialised.
-    public func allocRaw(bytes: Int) throws -> UnsafeMutableRawPointer {
-        let (r, o) = bytes.addingReportingOverflow(bufferAlignment - 1)
-        guard bytes >= 0, !o else { throw ContrastiveError(.outOfMemory, "workspace request of \(bytes) bytes") }
-        let need = r & ~(bufferAlignment - 1)
-        while current < chunks.count, offset + need > chunks[current].size {
-            current += 1
-            offset = 0
+    /// Size classes: 64-byte granules below 4 KiB, then 8 steps per power of two.
+    static func sizeClass(_ bytes: Int) -> Int {
+        let b = max(bytes, 64)
+        if b <= 4096 { return (b + 63) & ~63 }
+        let top = Int.bitWidth - 1 - b.leadingZeroBitCount
+        let step = 1 << (top - 3)
+        return (b + step - 1) / step * step
+    }
+
+    fileprivate func give(_ p: UnsafeMutableRawPointer, _ cls: Int) {
+        pthread_mutex_lock(lock)
+        free[cls, default: []].append(p)
+        inUseBytes -= cls
+        pthread_mutex_unlock(lock)
+    }
+
+    /// A block of at least `bytes` bytes, 64-byte aligned, uninitialised.
+    public func block(bytes: Int) throws -> Block {
+        guard bytes >= 0, bytes <= Int(Int32.max) * 8 else { throw ContrastiveError(.outOfMemory, "workspace request of \(bytes) bytes") }
+        let cls = Workspace.sizeClass(bytes)
+        pthread_mutex_lock(lock)
+        var p = free[cls]?.popLast()
+        pthread_mutex_unlock(lock)
+        if p == nil {
+            p = try alignedAlloc(bytes: cls)
+            pthread_mutex_lock(lock)
+            reservedBytes += cls
+            systemAllocations += 1
+            pthread_mutex_unlock(lock)
         }
-        if current == chunks.count {
-            try addChunk(minimum: need)
-            offset = 0
-        }
-        let p = chunks[current].base + offset
-        offset += need
-        used += need
-        highWater = max(highWater, used)
-        return p
+        pthread_mutex_lock(lock)
+        inUseBytes += cls
+        highWater = max(highWater, inUseBytes)
+        pthread_mutex_unlock(lock)
+        return Block(pointer: p!, sizeClass: cls, pool: self)
     }
 
-    /// An uninitialised float tensor valid until the next `reset()`.
+    /// An uninitialised float tensor that keeps its memory until it is released.
     public func tensor(_ shape: [Int]) throws -> Tensor {
         let n = try checkedCount(shape)
-        let raw = try allocRaw(bytes: n * MemoryLayout<Float>.stride)
-        return Tensor(shape: shape, data: raw.bindMemory(to: Float.self, capacity: max(n, 1)))
+        let b = try block(bytes: n * MemoryLayout<Float>.stride)
+        return Tensor(shape: shape, data: b.pointer.bindMemory(to: Float.self, capacity: max(n, 1)), owner: b)
     }
 
-    /// A zero-filled float tensor valid until the next `reset()`.
+    /// A zero-filled float tensor.
     public func zeros(_ shape: [Int]) throws -> Tensor {
         let t = try tensor(shape)
         t.fill(0)
         return t
     }
 
-    /// Uninitialised typed scratch (e.g. Int32 argmax indices) valid until `reset()`.
-    public func scratch<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+    /// Uninitialised typed scratch (e.g. Int32 argmax indices).
+    public func scratch<T>(_ type: T.Type, count: Int) throws -> Scratch<T> {
         let (b, o) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
         guard count >= 0, !o else { throw ContrastiveError(.outOfMemory, "scratch of \(count) items") }
-        return try allocRaw(bytes: b).bindMemory(to: T.self, capacity: max(count, 1))
+        let blk = try block(bytes: b)
+        return Scratch(pointer: blk.pointer.bindMemory(to: T.self, capacity: max(count, 1)), owner: blk)
     }
 
-    /// Make all memory reusable; merge chunks if the last step needed more than one.
-    public func reset() {
-        if chunks.count > 1 {
-            for c in chunks { free(c.base) }
-            chunks.removeAll()
-            // If this fails the next allocation simply grows again.
-            try? addChunk(minimum: highWater)
-        }
-        current = 0
-        offset = 0
-        used = 0
+    /// Kept for call sites that mark the end of a step; memory is recycled as it is released.
+    public func reset() {}
+
+    /// Return every cached (free) buffer to the system.
+    public func trim() {
+        pthread_mutex_lock(lock)
+        for (cls, list) in free { for p in list { Glibc.free(p); reservedBytes -= cls } }
+        free.removeAll()
+        pthread_mutex_unlock(lock)
     }
 }

@@ -332,15 +332,14 @@ def test_embed_chunk_size_close_in_eval_mode(small_model):
     assert np.array_equal(small_model.embed(x), ref)  # run to run: bit-identical
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: contrastive.h promises that chunk 'does not change eval-mode results', but "
-    "Conv2D.forward runs one SGEMM over all images of a chunk (P = nb*Ho*Wo columns), so the "
-    "OpenBLAS kernel path -- and the last bits of the result -- depend on the chunk size"))
-def test_embed_chunk_size_does_not_change_eval_results_exactly(resnet18):
+def test_embed_chunk_size_changes_eval_results_only_by_rounding(resnet18):
+    # contrastive.h: results for different chunk sizes agree to float32 rounding (one GEMM
+    # spans a chunk, so the last bits depend on its width); a fixed chunk is bit-identical.
     x = images_u8(4)
     ref = resnet18.embed(x)
     for chunk in (1, 2, 3):
-        assert np.array_equal(resnet18.embed(x, chunk=chunk), ref), f"chunk {chunk}"
+        np.testing.assert_allclose(resnet18.embed(x, chunk=chunk), ref, rtol=1e-5, atol=1e-6)
+        assert np.array_equal(resnet18.embed(x, chunk=chunk), resnet18.embed(x, chunk=chunk))
 
 
 def test_train_mode_uses_batch_statistics_and_updates_running_stats():
