@@ -80,6 +80,28 @@ struct ModelTests {
         }
     }
 
+    static let oursCases = ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.dir("resnet_ours").path)) ?? [])
+        .filter { !$0.hasPrefix(".") }.sorted().map { ResNetCase(name: $0) }
+
+    @Test("a model we initialise and save loads into torchvision (strict) and gives torchvision's output", arguments: oursCases)
+    func oursInTorchvision(_ c: ResNetCase) throws {
+        // Fixtures/gen_interop_fixtures.py saved our seeded model, loaded it into torchvision with
+        // load_state_dict(strict=True) and recorded torchvision's eval output on x.
+        let dir = Fixtures.dir("resnet_ours").appendingPathComponent(c.name)
+        let meta = try Fixtures.meta(dir)
+        let depth = Int(meta["arch"]!.dropFirst("resnet".count))!
+        let cfg = ResNet.Config(depth: depth, stem: meta["stem"] == "cifar" ? .cifar : .imagenet, inChannels: Int(meta["in_channels"]!)!)
+        let model = try Model(Model.Config(architecture: .resnet(cfg), seed: UInt64(meta["seed"]!)!))
+        let x = try NPY(dir.appendingPathComponent("x.npy")), y = try NPY(dir.appendingPathComponent("y_eval.npy"))
+        var out = [Float](repeating: 0, count: y.floats.count)
+        try x.floats.withUnsafeBufferPointer { xp in try out.withUnsafeMutableBufferPointer { o in
+            try model.embed(images: xp.baseAddress!, n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3],
+                            output: .backbone, normalize: false, out: o.baseAddress!)
+        } }
+        let err = relativeError(out, y.floats)
+        #expect(err <= 1e-4, "\(c.name): relative error \(err)")
+    }
+
     @Test("feature sizes and parameter counts of the family")
     func family() throws {
         // torchvision parameter counts without fc: resnet18 11,176,512; resnet50 23,508,032.

@@ -41,6 +41,18 @@ struct SafetensorsTests {
         #expect((8 + n) % 8 == 0)
     }
 
+    @Test("files written by the official safetensors library decode in every supported dtype")
+    func officialWriter() throws {
+        let dir = Fixtures.dir("safetensors-interop")
+        let f = try Safetensors.File(path: dir.appendingPathComponent("torch_written.safetensors").path)
+        #expect(f.meta("written_by") == "safetensors.torch")
+        for name in ["f32", "f64", "f16", "bf16", "i64", "i32", "u8", "scalar_i64"] {
+            let expected = try NPY(dir.appendingPathComponent("expected_\(name).npy"))
+            #expect(f.entry(name)?.shape == expected.shape, "\(name) shape")
+            #expect(f.floats(name) == expected.floats, "\(name) values")
+        }
+    }
+
     @Test("a file cut at every byte is refused with a status, never a crash")
     func truncation() throws {
         let bytes = try sample()
