@@ -1,0 +1,173 @@
+// Photometric ops on planar 0…255 images, in place. torchvision.transforms.v2.functional
+// semantics; with `quantize` (the uint8 path) each op ends the way torch's uint8 kernel does:
+// brightness/contrast/saturation/grayscale clamp then truncate (`.to(uint8)`), hue converts
+// back with ×255.999 and truncation, equalize works on integer levels.
+//
+// Channel rule: brightness, contrast, saturation and hue (ColorJitter) and grayscale accept
+// 1 or 3 channels (on 1 channel saturation, hue and grayscale do nothing and contrast uses
+// the image mean, as torchvision); other channel counts are refused with UNSUPPORTED.
+// Solarize and equalize act on each channel separately and accept any channel count.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Color {
+    static let wr: Float = 0.2989, wg: Float = 0.587, wb: Float = 0.114
+
+    @inline(__always) static func finish(_ v: Float, _ quantize: Bool) -> Float {
+        quantize ? clampTrunc255(v) : min(max(v, 0), 255)
+    }
+
+    static func requireRGBorGray(_ p: Plane, _ what: String) throws {
+        guard p.c == 1 || p.c == 3 else {
+            throw ContrastiveError(.unsupported, "\(what) needs 1 or 3 channels (RGB or grey), the image has \(p.c); drop the op from the pipeline for other channel counts")
+        }
+    }
+
+    /// ITU-R 601-2 luma as torchvision: 0.2989·R + 0.587·G + 0.114·B (floored on the uint8 path).
+    @inline(__always) static func luma(_ r: Float, _ g: Float, _ b: Float, _ quantize: Bool) -> Float {
+        var l = r * wr
+        l = l + g * wg
+        l = l + b * wb
+        return quantize ? l.rounded(.down) : l
+    }
+
+    /// x·f, clamped (torchvision `adjust_brightness`).
+    public static func brightness(_ p: Plane, _ f: Float, quantize: Bool) {
+        let n = p.count, d = p.data
+        for i in 0..<n { d[i] = finish(d[i] * f, quantize) }
+    }
+
+    /// Blend with the mean of the greyscale image: x·f + mean·(1−f) (torchvision `adjust_contrast`).
+    public static func contrast(_ p: Plane, _ f: Float, quantize: Bool) throws {
+        try requireRGBorGray(p, "contrast")
+        let hw = p.h * p.w
+        var sum = 0.0
+        if p.c == 3 {
+            let r = p.channel(0), g = p.channel(1), b = p.channel(2)
+            for i in 0..<hw { sum += Double(luma(r[i], g[i], b[i], quantize)) }
+        } else {
+            for i in 0..<hw { sum += Double(p.data[i]) }
+        }
+        let mean = Float(sum / Double(hw))
+        let m = mean * (1 - f)
+        let n = p.count, d = p.data
+        for i in 0..<n { d[i] = finish(d[i] * f + m, quantize) }
+    }
+
+    /// Blend each pixel with its own grey value: x·f + grey·(1−f) (torchvision `adjust_saturation`).
+    public static func saturation(_ p: Plane, _ f: Float, quantize: Bool) throws {
+        try requireRGBorGray(p, "saturation")
+        guard p.c == 3 else { return }
+        let hw = p.h * p.w
+        let r = p.channel(0), g = p.channel(1), b = p.channel(2)
+        let f1 = 1 - f
+        for i in 0..<hw {
+            let l = luma(r[i], g[i], b[i], quantize) * f1
+            r[i] = finish(r[i] * f + l, quantize)
+            g[i] = finish(g[i] * f + l, quantize)
+            b[i] = finish(b[i] * f + l, quantize)
+        }
+    }
+
+    /// Shift the hue by `f` ∈ [−0.5, 0.5] turns through HSV (torchvision `adjust_hue`, its
+    /// RGB→HSV→RGB formulas; the uint8 path converts with /255 and ×255.999 + truncation).
+    public static func hue(_ p: Plane, _ f: Float, quantize: Bool) throws {
+        try requireRGBorGray(p, "hue")
+        guard p.c == 3 else { return }
+        let hw = p.h * p.w
+        let rp = p.channel(0), gp = p.channel(1), bp = p.channel(2)
+        let inv255: Float = quantize ? Float(1.0 / 255.0) : 1 / 255
+        let back: Float = quantize ? 255.999 : 255
+        let sixth = Float(1.0 / 6.0)
+        for i in 0..<hw {
+            let r = rp[i] * inv255, g = gp[i] * inv255, b = bp[i] * inv255
+            let maxc = max(r, max(g, b)), minc = min(r, min(g, b))
+            let eqc = maxc == minc
+            let cr = maxc - minc
+            let s = cr / (eqc ? 1 : maxc)
+            let div: Float = eqc ? 1 : cr
+            let rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div
+            var h: Float
+            if maxc == r { h = bc - gc }
+            else if maxc == g { h = (rc + 2) - bc }
+            else { h = (gc + 4) - rc }
+            h = (h * sixth + 1).truncatingRemainder(dividingBy: 1)
+            h = h + f
+            h = h - h.rounded(.down)            // remainder(·, 1) ≥ 0
+            // HSV → RGB
+            let h6 = h * 6
+            let fi = h6.rounded(.down)
+            let fr = h6 - fi
+            var ii = Int(fi) % 6
+            if ii < 0 { ii += 6 }
+            let v = maxc
+            let sxf = s * fr
+            let q = min(max((1 - sxf) * v, 0), 1)
+            let t = min(max((sxf + (1 - s)) * v, 0), 1)
+            let pp = min(max((1 - s) * v, 0), 1)
+            var ro: Float, go: Float, bo: Float
+            switch ii {
+            case 0: ro = v; go = t; bo = pp
+            case 1: ro = q; go = v; bo = pp
+            case 2: ro = pp; go = v; bo = t
+            case 3: ro = pp; go = q; bo = v
+            case 4: ro = t; go = pp; bo = v
+            default: ro = v; go = pp; bo = q
+            }
+            if quantize {
+                rp[i] = (ro * back).rounded(.towardZero); gp[i] = (go * back).rounded(.towardZero); bp[i] = (bo * back).rounded(.towardZero)
+            } else {
+                rp[i] = ro * back; gp[i] = go * back; bp[i] = bo * back
+            }
+        }
+    }
+
+    /// Replace every channel by the luma, keeping the channel count (RandomGrayscale).
+    public static func grayscale(_ p: Plane, quantize: Bool) throws {
+        try requireRGBorGray(p, "grayscale")
+        guard p.c == 3 else { return }
+        let hw = p.h * p.w
+        let r = p.channel(0), g = p.channel(1), b = p.channel(2)
+        for i in 0..<hw {
+            let l = luma(r[i], g[i], b[i], quantize)
+            let v = quantize ? min(max(l, 0), 255) : l
+            r[i] = v; g[i] = v; b[i] = v
+        }
+    }
+
+    /// x ≥ threshold·255 → 255 − x (torchvision `solarize`; threshold as a fraction of the
+    /// maximum, e.g. 0.5 ≡ 128 on uint8). Any channel count.
+    public static func solarize(_ p: Plane, threshold: Float) {
+        let t = threshold * 255
+        let n = p.count, d = p.data
+        for i in 0..<n { let v = d[i]; d[i] = v >= t ? 255 - v : v }
+    }
+
+    /// Histogram equalisation of each channel (torchvision v2 `equalize`, PIL's LUT:
+    /// step = (pixels − count of the highest level) // 255, lut[k] = (cum[k−1] + step//2) // step,
+    /// unchanged when step is 0). Float input is first quantised with ×255.999 (as torchvision).
+    public static func equalize(_ p: Plane, quantize: Bool) {
+        let hw = p.h * p.w
+        var hist = [Int](repeating: 0, count: 256)
+        var lut = [Float](repeating: 0, count: 256)
+        let scale: Float = 255.999 / 255
+        for k in 0..<p.c {
+            let d = p.channel(k)
+            for j in 0..<256 { hist[j] = 0 }
+            if !quantize { for i in 0..<hw { d[i] = min(max(d[i] * scale, 0), 255).rounded(.towardZero) } }
+            for i in 0..<hw { hist[Int(d[i])] += 1 }
+            var top = 255
+            while top > 0 && hist[top] == 0 { top -= 1 }
+            let step = (hw - hist[top]) / 255
+            if step == 0 { continue }
+            var cum = 0
+            lut[0] = 0
+            for j in 1..<256 {
+                cum += hist[j - 1]
+                lut[j] = Float(min((cum + step / 2) / step, 255))
+            }
+            for i in 0..<hw { d[i] = lut[Int(d[i])] }
+        }
+    }
+}
