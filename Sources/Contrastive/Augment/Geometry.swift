@@ -194,16 +194,23 @@ public enum Geometry {
         if a == 180 { return rot90(p, k: 2, dst: dst) }
         if p.h == p.w && (a == 90 || a == 270) { return rot90(p, k: a == 90 ? 1 : 3, dst: dst) }
         let h = p.h, w = p.w
-        let th = Float(a * Double.pi / 180)
-        let cs = Float(cos(Double(th))), sn = Float(sin(Double(th)))
-        let cx = Float(w - 1) * 0.5, cy = Float(h - 1) * 0.5
+        // The sampling grid is formed in float32 the way torchvision forms it (inverse matrix
+        // in double → float32, divided by w/2 and h/2, then grid_sample's unnormalisation),
+        // so that nearest-neighbour ties fall the same way.
+        let rot = -a * Double.pi / 180
+        let m0 = Float(cos(rot)), m1 = Float(sin(rot)), m3 = Float(-sin(rot)), m4 = Float(cos(rot))
+        let hwf = Float(0.5 * Double(w)), hhf = Float(0.5 * Double(h))
+        let r00 = m0 / hwf, r10 = m1 / hwf, r01 = m3 / hhf, r11 = m4 / hhf
+        let Wf = Float(w), Hf = Float(h)
+        let cx = Float(1 - w) * 0.5, cy = Float(1 - h) * 0.5
         let hw = h * w
         for i in 0..<h {
-            let y = Float(i) - cy
+            let y = cy + Float(i)
             for j in 0..<w {
-                let x = Float(j) - cx
-                let sx = cs * x - sn * y + cx
-                let sy = sn * x + cs * y + cy
+                let x = cx + Float(j)
+                let gx = x * r00 + y * r10, gy = x * r01 + y * r11
+                let sx = ((gx + 1) * Wf - 1) / 2
+                let sy = ((gy + 1) * Hf - 1) / 2
                 let o = i * w + j
                 if !bilinear {
                     let xi = Int(sx.rounded(.toNearestOrEven)), yi = Int(sy.rounded(.toNearestOrEven))

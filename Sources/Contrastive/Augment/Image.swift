@@ -67,7 +67,7 @@ public final class FloatBuffer {
 
 /// Per-thread scratch: the current image, a second image to ping-pong with, and temporaries.
 public final class AugmentScratch {
-    let a: FloatBuffer, b: FloatBuffer, t: FloatBuffer, weights: FloatBuffer
+    public let a: FloatBuffer, b: FloatBuffer, t: FloatBuffer, weights: FloatBuffer
     var indices: [Int32] = []
     public init() throws {
         a = try FloatBuffer(4096); b = try FloatBuffer(4096); t = try FloatBuffer(4096); weights = try FloatBuffer(1024)
@@ -76,7 +76,7 @@ public final class AugmentScratch {
 
 extension Plane {
     /// Copy rows top..<top+ch, columns left..<left+cw of a uint8 HWC image into planar floats.
-    static func load(_ src: UnsafePointer<UInt8>, h: Int, w: Int, c: Int,
+    public static func load(_ src: UnsafePointer<UInt8>, h: Int, w: Int, c: Int,
                      top: Int, left: Int, ch: Int, cw: Int, into dst: UnsafeMutablePointer<Float>) -> Plane {
         let plane = ch * cw
         if c == 3 {
