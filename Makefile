@@ -3,6 +3,7 @@
 #   make            build libcontrastive.so (+ SONAME links) into build/lib, tools, examples
 #   make test       install missing system packages, build, run every test
 #   make bench-ops  kernel benchmark (conv/BN/ReLU vs sgemm/memcpy measured in the same run)
+#   make bench-augment  SimCLR augmentation vs torchvision v2 measured in the same run
 #
 SHELL        := /bin/bash
 SWIFT        ?= swift
@@ -22,7 +23,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev python3-dev pkg-config binutils gcc g++ make
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops clean
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-augment clean
 
 all: lib examples c-tests
 
@@ -84,6 +85,22 @@ test-python: lib
 
 bench-ops: swift-build
 	.build/release/contrastive-bench ops
+
+# torchvision for the comparison: BENCH_PYTHON if given, else python3 when it has torchvision,
+# else a venv under build/bench-venv with torch + torchvision from PyPI.
+BENCH_PYTHON ?=
+bench-augment: swift-build
+	@py="$(BENCH_PYTHON)"; \
+	if [ -z "$$py" ]; then \
+	  if $(PYTHON) -c "import torchvision" 2>/dev/null; then py=$(PYTHON); \
+	  else \
+	    if [ ! -x $(BUILD)/bench-venv/bin/python ] || ! $(BUILD)/bench-venv/bin/python -c "import torchvision" 2>/dev/null; then \
+	      echo "bench-augment: creating $(BUILD)/bench-venv with torch + torchvision"; \
+	      $(PYTHON) -m venv $(BUILD)/bench-venv && $(BUILD)/bench-venv/bin/pip install -q numpy torch torchvision; \
+	    fi; py=$(BUILD)/bench-venv/bin/python; \
+	  fi; \
+	fi; \
+	BENCH_PYTHON=$$py .build/release/contrastive-bench augment
 
 clean:
 	rm -rf $(BUILD) .build

@@ -125,6 +125,7 @@ if let i = args.firstIndex(of: "--threads"), i + 1 < args.count, let t = Int(arg
 do {
     switch args.first ?? "" {
     case "ops": try benchOps(reps: reps, columns: columns)
+    case "augment": try benchAugment(reps: reps)
     default:
         print("usage: contrastive-bench ops [--reps N] [--threads T]")
         exit(2)

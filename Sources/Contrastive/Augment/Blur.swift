@@ -50,11 +50,12 @@ public enum Blur {
                     trow[x] = acc
                 }
                 if hi > lo {
-                    for x in lo..<hi {
-                        let b = srow + x - r
-                        var acc: Float = 0
-                        for j in 0..<k { acc += wt[j] * b[j] }
-                        trow[x] = acc
+                    // Taps outer, pixels inner (vectorises); per pixel the sum is still
+                    // w0·s0 + w1·s1 + … in tap order.
+                    for x in lo..<hi { trow[x] = 0 }
+                    for j in 0..<k {
+                        let wj = wt[j], b = srow + j - r
+                        for x in lo..<hi { trow[x] += wj * b[x] }
                     }
                 }
                 if hi < w {

@@ -77,50 +77,69 @@ public enum Color {
         guard p.c == 3 else { return }
         let hw = p.h * p.w
         let rp = p.channel(0), gp = p.channel(1), bp = p.channel(2)
-        let inv255: Float = quantize ? Float(1.0 / 255.0) : 1 / 255
-        let back: Float = quantize ? 255.999 : 255
-        let sixth = Float(1.0 / 6.0)
-        for i in 0..<hw {
-            let r = rp[i] * inv255, g = gp[i] * inv255, b = bp[i] * inv255
-            let maxc = max(r, max(g, b)), minc = min(r, min(g, b))
-            let eqc = maxc == minc
-            let cr = maxc - minc
-            let s = cr / (eqc ? 1 : maxc)
-            let div: Float = eqc ? 1 : cr
-            let rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div
-            var h: Float
-            if maxc == r { h = bc - gc }
-            else if maxc == g { h = (rc + 2) - bc }
-            else { h = (gc + 4) - rc }
-            h = (h * sixth + 1).truncatingRemainder(dividingBy: 1)
-            h = h + f
-            h = h - h.rounded(.down)            // remainder(·, 1) ≥ 0
-            // HSV → RGB
-            let h6 = h * 6
-            let fi = h6.rounded(.down)
-            let fr = h6 - fi
-            var ii = Int(fi) % 6
-            if ii < 0 { ii += 6 }
-            let v = maxc
-            let sxf = s * fr
-            let q = min(max((1 - sxf) * v, 0), 1)
-            let t = min(max((sxf + (1 - s)) * v, 0), 1)
-            let pp = min(max((1 - s) * v, 0), 1)
-            var ro: Float, go: Float, bo: Float
-            switch ii {
-            case 0: ro = v; go = t; bo = pp
-            case 1: ro = q; go = v; bo = pp
-            case 2: ro = pp; go = v; bo = t
-            case 3: ro = pp; go = q; bo = v
-            case 4: ro = t; go = pp; bo = v
-            default: ro = v; go = pp; bo = q
-            }
-            if quantize {
-                rp[i] = (ro * back).rounded(.towardZero); gp[i] = (go * back).rounded(.towardZero); bp[i] = (bo * back).rounded(.towardZero)
-            } else {
-                rp[i] = ro * back; gp[i] = go * back; bp[i] = bo * back
-            }
+        // Eight pixels at a time, branch-free: the same IEEE operations in the same order as
+        // the scalar formulas, so lanes give exactly what torch computes per element.
+        var i = 0
+        while i + 8 <= hw {
+            hue8(rp + i, gp + i, bp + i, f, quantize)
+            i += 8
         }
+        if i < hw {
+            var r = [Float](repeating: 0, count: 8), g = r, b = r
+            let n = hw - i
+            for k in 0..<n { r[k] = rp[i + k]; g[k] = gp[i + k]; b[k] = bp[i + k] }
+            r.withUnsafeMutableBufferPointer { rb in g.withUnsafeMutableBufferPointer { gb in b.withUnsafeMutableBufferPointer { bb in
+                hue8(rb.baseAddress!, gb.baseAddress!, bb.baseAddress!, f, quantize)
+            } } }
+            for k in 0..<n { rp[i + k] = r[k]; gp[i + k] = g[k]; bp[i + k] = b[k] }
+        }
+    }
+
+    // Lane-wise min/max through compares (the generic pointwiseMin/Max do not inline).
+    @inline(__always) static func vmin(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
+    @inline(__always) static func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+
+    @inline(__always)
+    static func hue8(_ rp: UnsafeMutablePointer<Float>, _ gp: UnsafeMutablePointer<Float>, _ bp: UnsafeMutablePointer<Float>,
+                     _ f: Float, _ quantize: Bool) {
+        typealias V = SIMD8<Float>
+        let inv255 = V(repeating: Float(1.0 / 255.0))
+        let back = V(repeating: quantize ? 255.999 : 255)
+        let one = V(repeating: 1), zero = V(repeating: 0)
+        let r = UnsafeRawPointer(rp).loadUnaligned(as: V.self) * inv255
+        let g = UnsafeRawPointer(gp).loadUnaligned(as: V.self) * inv255
+        let b = UnsafeRawPointer(bp).loadUnaligned(as: V.self) * inv255
+        let maxc = vmax(r, vmax(g, b)), minc = vmin(r, vmin(g, b))
+        let eqc = maxc .== minc
+        let cr = maxc - minc
+        let s = cr / maxc.replacing(with: one, where: eqc)
+        let div = cr.replacing(with: one, where: eqc)
+        let rc = (maxc - r) / div, gc = (maxc - g) / div, bc = (maxc - b) / div
+        let isR = maxc .== r, isG = (maxc .== g) .& .!isR
+        var h = ((gc + 4) - rc).replacing(with: (rc + 2) - bc, where: isG).replacing(with: bc - gc, where: isR)
+        h = h * V(repeating: Float(1.0 / 6.0)) + one
+        h = h - h.rounded(.down)                       // fmod(h, 1) for h ≥ 0 (exact)
+        h = h + V(repeating: f)
+        h = h - h.rounded(.down)                       // remainder(h, 1)
+        let h6 = h * 6
+        let fi = h6.rounded(.down)
+        let fr = h6 - fi
+        let i = fi.replacing(with: zero, where: fi .>= 6)
+        let v = maxc
+        let sxf = s * fr
+        let q = vmin(vmax((one - sxf) * v, zero), one)
+        let t = vmin(vmax((sxf + (one - s)) * v, zero), one)
+        let pp = vmin(vmax((one - s) * v, zero), one)
+        let i0 = i .== 0, i1 = i .== 1, i2 = i .== 2, i3 = i .== 3, i4 = i .== 4
+        // r: v q p p t v   g: t v v q p p   b: p p t v v q
+        let ro = t.replacing(with: pp, where: i2 .| i3).replacing(with: q, where: i1).replacing(with: v, where: i0 .| .!(i0 .| i1 .| i2 .| i3 .| i4))
+        let go = pp.replacing(with: q, where: i3).replacing(with: v, where: i1 .| i2).replacing(with: t, where: i0)
+        let bo = q.replacing(with: v, where: i3 .| i4).replacing(with: t, where: i2).replacing(with: pp, where: i0 .| i1)
+        var ro2 = ro * back, go2 = go * back, bo2 = bo * back
+        if quantize { ro2 = ro2.rounded(.towardZero); go2 = go2.rounded(.towardZero); bo2 = bo2.rounded(.towardZero) }
+        UnsafeMutableRawPointer(rp).storeBytes(of: ro2, as: V.self)
+        UnsafeMutableRawPointer(gp).storeBytes(of: go2, as: V.self)
+        UnsafeMutableRawPointer(bp).storeBytes(of: bo2, as: V.self)
     }
 
     /// Replace every channel by the luma, keeping the channel count (RandomGrayscale).
