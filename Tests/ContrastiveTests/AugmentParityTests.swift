@@ -89,6 +89,7 @@ struct AugmentParityTests {
             worst = max(worst, d)
             if d > 0 { differ += 1 }
         }
+        print("augment parity \(name): uint8 path, \(differ) of \(ours.count) values differ by \(Int(worst)) level(s)")
         #expect(worst <= 1, "\(name): worst difference \(worst) grey levels")
         #expect(Double(differ) <= 0.05 * Double(ours.count), "\(name): \(differ) of \(ours.count) values differ by one level")
     }
