@@ -192,15 +192,18 @@ public final class Augmenter: @unchecked Sendable {
             case .jitter:
                 // torchvision ColorJitter: a random order of the four, factors uniform in
                 // [max(0, 1−b), 1+b] (hue in [−h, h]); an op with strength 0 is skipped.
-                var order = [0, 1, 2, 3]
-                for i in stride(from: 3, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+                var order = SIMD4<Int32>(0, 1, 2, 3)          // Fisher–Yates, no allocation
+                for i in stride(from: 3, to: 0, by: -1) {
+                    let j = rng.below(i + 1)
+                    let t = order[i]; order[i] = order[j]; order[j] = t
+                }
                 let fb = Float(rng.uniform(max(0, 1 - op.brightness), 1 + op.brightness))
                 let fc = Float(rng.uniform(max(0, 1 - op.contrast), 1 + op.contrast))
                 let fs = Float(rng.uniform(max(0, 1 - op.saturation), 1 + op.saturation))
                 let fh = Float(rng.uniform(-op.hue, op.hue))
                 let p = try loaded()
-                for o in order {
-                    switch o {
+                for slot in 0..<4 {
+                    switch order[slot] {
                     case 0: if op.brightness > 0 { try Color.requireRGBorGray(p, "brightness"); Color.brightness(p, fb, quantize: quantize) }
                     case 1: if op.contrast > 0 { try Color.contrast(p, fc, quantize: quantize) }
                     case 2: if op.saturation > 0 { try Color.saturation(p, fs, quantize: quantize) }

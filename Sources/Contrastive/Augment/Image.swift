@@ -20,7 +20,13 @@ public struct ImageBatch {
         guard c >= 1, c <= ImageBatch.maxChannels else {
             throw ContrastiveError(.unsupported, "\(c) channels; images need 1…\(ImageBatch.maxChannels) channels")
         }
-        _ = try checkedCount([n, h, w, c], what: "image batch")
+        // Inputs are only read, so they may exceed the 2³¹-element tensor limit; just no overflow.
+        var bytes = 1
+        for d in [n, h, w, c] {
+            let (p, o) = bytes.multipliedReportingOverflow(by: d)
+            guard !o else { throw ContrastiveError(.outOfMemory, "image batch \(n)×\(h)×\(w)×\(c) is too large") }
+            bytes = p
+        }
         self.pixels = pixels
         self.n = n; self.h = h; self.w = w; self.c = c
     }

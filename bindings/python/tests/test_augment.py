@@ -164,3 +164,29 @@ def test_preview_png_decodes(tmp_path):
     assert len(raw) == h * (1 + 3 * w) and (w, h) == (9 * 34 + 2, 3 * 34 + 2)
     with pytest.raises(contrastive.ContrastiveIOError):
         contrastive.preview_png(tmp_path / "no" / "such" / "dir.png", images(1), aug)
+
+
+def test_one_augmenter_from_several_threads():
+    """apply is re-entrant: concurrent calls on one augmenter give the single-thread result."""
+    import threading
+
+    aug = contrastive.Augmenter(preset="simclr-cifar")
+    x = images(16)
+    ref = aug.apply(x, seed=9, epoch=1)
+    results, errors = [None] * 4, []
+
+    def work(k):
+        try:
+            results[k] = aug.apply(x, seed=9, epoch=1)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for r in results:
+        for a, b in zip(r, ref):
+            np.testing.assert_array_equal(a, b)
