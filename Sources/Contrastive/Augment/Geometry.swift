@@ -91,13 +91,33 @@ public enum Geometry {
                     for y in 0..<ch {
                         let srow = sp + (top + y) * src.w + left
                         let drow = hOut + (k * ch + y) * ow
-                        for x in 0..<ow {
-                            let s = srow + Int(ib[x])
-                            let wr = wbuf + x * taps
-                            var acc: Float = 0
-                            for t in 0..<taps { acc += wr[t] * s[t] }
-                            drow[x] = quantize ? roundClamp255(acc) : acc
+                        // Same sum order for every tap count; the common small counts unrolled.
+                        switch taps {
+                        case 1: for x in 0..<ow { drow[x] = 0 + wbuf[x] * srow[Int(ib[x])] }
+                        case 2:
+                            for x in 0..<ow {
+                                let s = srow + Int(ib[x]), wr = wbuf + 2 * x
+                                var acc: Float = 0
+                                acc += wr[0] * s[0]; acc += wr[1] * s[1]
+                                drow[x] = acc
+                            }
+                        case 3:
+                            for x in 0..<ow {
+                                let s = srow + Int(ib[x]), wr = wbuf + 3 * x
+                                var acc: Float = 0
+                                acc += wr[0] * s[0]; acc += wr[1] * s[1]; acc += wr[2] * s[2]
+                                drow[x] = acc
+                            }
+                        default:
+                            for x in 0..<ow {
+                                let s = srow + Int(ib[x])
+                                let wr = wbuf + x * taps
+                                var acc: Float = 0
+                                for t in 0..<taps { acc += wr[t] * s[t] }
+                                drow[x] = acc
+                            }
                         }
+                        if quantize { for x in 0..<ow { drow[x] = roundClamp255(drow[x]) } }
                     }
                 }
             }
