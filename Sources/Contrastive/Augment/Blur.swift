@@ -22,6 +22,9 @@ public enum Blur {
     /// Mirror an index into 0..<n without repeating the edge (torch `reflect` padding; indices
     /// further out than one reflection keep bouncing, so any kernel size works on any image).
     @inline(__always) static func reflect(_ i: Int, _ n: Int) -> Int {
+        if i >= 0 && i < n { return i }
+        if i < 0 && -i < n { return -i }                       // one reflection: no division
+        if i >= n && i <= 2 * (n - 1) { return 2 * (n - 1) - i }
         if n == 1 { return 0 }
         var i = i
         let period = 2 * (n - 1)
