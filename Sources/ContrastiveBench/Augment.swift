@@ -88,7 +88,7 @@ func benchAugment(reps: Int) throws {
         }
     }
 
-    print("  torchvision v2 (same pipelines, per-sample, one process):")
+    print("  torchvision v2 (same pipelines, per-sample, one process, best of default threads and 1 thread):")
     let tv = torchvision("32:1024 96:256")
     var ratios: [Double] = []
     print(pad("size", 10) + pad("ours img/s", 14) + pad("torchvision img/s", 20) + "ratio")
