@@ -1,4 +1,4 @@
-/* augment.c — augment a procedurally generated colourful batch with the SimCLR CIFAR preset,
+/* augment.c — augment a procedurally generated colourful batch with the SimCLR CIFAR recipe,
  * check the output shape and determinism, print the pipeline, and write a preview PNG to
  * build/augment_preview.png (or argv[1]).
  * build: gcc -std=c99 augment.c -Iinclude -Lbuild/lib -lcontrastive -lm \
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #define N 8
-#define H 32
-#define W 32
+#define H 64
+#define W 64
 #define C 3
 
 static int check(ctr_status st, const char *what) {
@@ -27,11 +27,11 @@ static void make_images(uint8_t *img) {
     for (int n = 0; n < N; n++)
         for (int y = 0; y < H; y++)
             for (int x = 0; x < W; x++) {
-                double dx = x - W / 2.0 + n, dy = y - H / 2.0, r = sqrt(dx * dx + dy * dy);
+                double dx = x - W / 2.0 + 2 * n, dy = y - H / 2.0, r = sqrt(dx * dx + dy * dy);
                 uint8_t *p = img + ((n * H + y) * W + x) * C;
-                p[0] = (uint8_t)(127.5 + 127.5 * sin(r * 0.6 + n));
-                p[1] = (uint8_t)(127.5 + 127.5 * sin(x * 0.3 + n * 0.7));
-                p[2] = (uint8_t)(((x / 8 + y / 8 + n) % 2) ? 220 : 30);
+                p[0] = (uint8_t)(127.5 + 127.5 * sin(r * 0.35 + n));
+                p[1] = (uint8_t)(127.5 + 127.5 * sin(x * 0.15 + n * 0.7));
+                p[2] = (uint8_t)(((x / 16 + y / 16 + n) % 2) ? 220 : 30);
             }
 }
 
@@ -43,6 +43,7 @@ int main(int argc, char **argv) {
     ctr_augment_options opts;
     ctr_augment_options_default(&opts);
     opts.preset = "simclr-cifar";
+    opts.size = 64;                          /* CIFAR recipe, 64×64 crops of 64×64 images */
     ctr_augmenter *aug = NULL;
     if (check(ctr_augmenter_create(&opts, &aug), "create")) return 1;
 
