@@ -293,6 +293,137 @@ ctr_status ctr_model_embed_u8(ctr_model *model, const uint8_t *images, int64_t n
 ctr_status ctr_model_embed_f32(ctr_model *model, const float *images, int64_t n, int32_t channels,
                                int32_t h, int32_t w, const ctr_embed_options *opts,
                                float *out, size_t out_capacity);
+/* Augmentation                                                                              */
+/* ======================================================================================== */
+
+/* An augmenter turns a batch of uint8 images into the augmented views a contrastive method
+ * trains on (SimCLR, MoCo v2, BYOL, SwAV, or any pipeline written in the description syntax
+ * below), as float32 N×C×H×W, normalised, in a caller buffer.
+ *
+ * Views and layout. A pipeline has one or more views (SimCLR: 2 identical views; BYOL: 2
+ * different ones; SwAV: 2 global + 6 local crops of another size). ctr_augmenter_apply writes
+ * them view-major: view v of all n images is one contiguous (n, C, Hv, Wv) block, blocks in
+ * view order. Image i's view v starts at offset(v) + i·C·Hv·Wv, offset(v) = Σ_{u<v} n·C·Hu·Wu.
+ *
+ * Determinism. Every random draw of image i's view v comes from a counter-based generator
+ * (Philox4x32-10) keyed by (seed, epoch, indices[i], v). The same (seed, epoch, index) gives
+ * the same views whatever the thread count, the batch size or the order of the images.
+ *
+ * Semantics. Each op matches torchvision.transforms.v2.functional with the same random
+ * parameters (crop box, jitter factors, angle, sigma): within 1 grey level on the uint8 path
+ * (precision uint8, the default: results are rounded/truncated after each op exactly where
+ * torchvision's uint8 kernels do), within ~1e-4 on the float path (precision float).
+ *
+ * Description syntax (statements separated by newlines or ';', '#' comments):
+ *   precision uint8|float
+ *   normalize mean=a,b,c std=a,b,c          (1 value or one per channel; or `normalize none`)
+ *   view [xN]: OP k=v ... | OP ... | ...    (one view pipeline, repeated N times)
+ * OPs (p= probability, default 1 (0.5 for flips); ranges lo,hi; sizes S or HxW):
+ *   rrc size= scale=0.08,1 ratio=0.75,1.333333   RandomResizedCrop, antialiased bilinear
+ *   resize size=  |  crop size=                   resize; random crop (no padding)
+ *   hflip p=  |  vflip p=  |  rot90 p=            flips; uniform k·90° rotation
+ *   rotate p= degrees=lo,hi interp=nearest|bilinear fill=0..1
+ *   jitter p= brightness= contrast= saturation= hue=   ColorJitter (random order, hue ≤ 0.5)
+ *   grayscale p=                                  RandomGrayscale, keeps the channel count
+ *   blur p= sigma=lo,hi kernel=auto|K             GaussianBlur (auto: ⌊0.1·side⌋ made odd)
+ *   solarize p= threshold=0.5  |  equalize p=
+ * rrc/resize/crop must have p=1. Example (SimCLR on CIFAR):
+ *   "normalize mean=0.4914,0.4822,0.4465 std=0.247,0.243,0.261\n"
+ *   "view x2: rrc size=32 scale=0.08,1 | hflip p=0.5 | jitter p=0.8 brightness=0.4"
+ *   " contrast=0.4 saturation=0.4 hue=0.1 | grayscale p=0.2"
+ *
+ * Channels. Images have 1..64 channels. Geometric ops, blur, solarize and equalize work on
+ * any channel count (per channel). jitter and grayscale need 1 or 3 channels (on 1 channel
+ * saturation, hue and grayscale do nothing); other counts give CTR_STATUS_UNSUPPORTED.
+ * Normalisation needs 1 value or one per channel (else CTR_STATUS_SHAPE_MISMATCH).
+ *
+ * Threads. An augmenter is immutable after creation: every ctr_augmenter_* function may be
+ * called concurrently on the same augmenter from several threads. apply uses the library's
+ * threads (ctr_set_num_threads). */
+
+typedef struct ctr_augmenter ctr_augmenter;
+
+/** Arithmetic of the pipeline (the `precision` statement). */
+typedef enum ctr_augment_precision {
+    CTR_AUGMENT_PRECISION_DEFAULT = 0, /**< the preset's or description's choice (uint8) */
+    CTR_AUGMENT_PRECISION_UINT8 = 1,   /**< round/truncate after each op like torchvision uint8 */
+    CTR_AUGMENT_PRECISION_FLOAT = 2    /**< no intermediate rounding */
+} ctr_augment_precision;
+
+/** Options of ctr_augmenter_create. Fill with ctr_augment_options_default(). */
+typedef struct ctr_augment_options {
+    uint32_t struct_size;     /**< sizeof(ctr_augment_options), set by the default function */
+    const char *preset;       /**< "simclr", "simclr-cifar", "mocov2", "byol", "swav",
+                                   "swav-cifar"; used when description is NULL. Default
+                                   "simclr". Read only during create. */
+    const char *description;  /**< a pipeline in the syntax above; overrides preset. NULL by
+                                   default. Read only during create. */
+    int32_t size;             /**< preset global crop side; 0 = preset default (224, or 32 for
+                                   *-cifar). Ignored with a description. */
+    int32_t local_size;       /**< swav local crop side; 0 = default (96, or 18 for
+                                   swav-cifar). Ignored otherwise. */
+    int32_t num_local;        /**< swav local crops; -1 = default (6). Ignored otherwise. */
+    int32_t precision;        /**< a ctr_augment_precision; overrides preset/description when
+                                   not DEFAULT */
+    int32_t num_norm;         /**< 0 = keep the preset's/description's normalisation; -1 =
+                                   none (output x/255); else the number of values in mean and
+                                   std (1 or the channel count) */
+    const float *mean;        /**< num_norm values (0..1 scale) when num_norm > 0 */
+    const float *std;         /**< num_norm values, each > 0, when num_norm > 0 */
+} ctr_augment_options;
+
+/** Fill opts with the defaults (preset "simclr", everything else from the preset). */
+void ctr_augment_options_default(ctr_augment_options *opts);
+
+/** Build an augmenter from a preset or a description.
+ *  @param opts  options (NULL = defaults)
+ *  @param out   receives the augmenter (set to NULL on failure)
+ *  @return CTR_STATUS_OK; CTR_STATUS_INVALID_ARGUMENT (out NULL, unknown preset, invalid
+ *          value: probability outside [0,1], min > max, sigma ≤ 0, hue > 0.5, size ≤ 0, ...);
+ *          CTR_STATUS_FORMAT (malformed description, the message names the statement). */
+ctr_status ctr_augmenter_create(const ctr_augment_options *opts, ctr_augmenter **out);
+
+/** Release an augmenter; NULL does nothing. */
+void ctr_augmenter_free(ctr_augmenter *aug);
+
+/** Number of views one image produces (SimCLR 2, SwAV 2 + locals); 0 for an invalid handle. */
+int32_t ctr_augmenter_view_count(const ctr_augmenter *aug);
+
+/** Shape of view `view` of one image for inputs of height h, width w, c channels.
+ *  @param shape  receives {C, H, W}
+ *  @return CTR_STATUS_OK; INVALID_ARGUMENT (NULL, view out of range, h or w < 1, a crop
+ *          larger than the image); UNSUPPORTED (channel count an op refuses);
+ *          SHAPE_MISMATCH (normalisation values do not match c). */
+ctr_status ctr_augmenter_view_shape(const ctr_augmenter *aug, int32_t view, int32_t h, int32_t w,
+                                    int32_t c, int32_t shape[3]);
+
+/** Floats ctr_augmenter_apply writes for n images of h×w×c (all views).
+ *  @return as ctr_augmenter_view_shape; OUT_OF_MEMORY when the size does not fit. */
+ctr_status ctr_augmenter_output_size(const ctr_augmenter *aug, size_t n, int32_t h, int32_t w,
+                                     int32_t c, size_t *floats);
+
+/** The pipeline as text in the description syntax (feeding it back to ctr_augmenter_create
+ *  gives the same augmenter). Same size-query protocol as ctr_build_info. */
+ctr_status ctr_augmenter_describe(const ctr_augmenter *aug, char *buf, size_t capacity,
+                                  size_t *needed);
+
+/** Augment n uint8 images (n×h×w×c, interleaved) into out (layout above).
+ *  @param indices  n keys for the random streams (e.g. dataset indices); NULL = 0..n-1
+ *  @param out_capacity  floats available in out (see ctr_augmenter_output_size)
+ *  @return CTR_STATUS_OK; INVALID_ARGUMENT (NULL pointers with n > 0, h/w < 1, crop larger
+ *          than the image); UNSUPPORTED (channel count); SHAPE_MISMATCH; BUFFER_TOO_SMALL
+ *          (out untouched); OUT_OF_MEMORY. On failure after work began, out may be partly
+ *          written. */
+ctr_status ctr_augmenter_apply(const ctr_augmenter *aug, const uint8_t *images, size_t n,
+                               int32_t h, int32_t w, int32_t c, uint64_t seed, uint64_t epoch,
+                               const int64_t *indices, float *out, size_t out_capacity);
+
+/** Write a PNG preview to `path`: one row per image (the first min(n, 16)), the input then
+ *  each of its views (un-normalised). RGB for 3 channels, grey otherwise (channel 0).
+ *  @return CTR_STATUS_OK; errors of ctr_augmenter_apply; CTR_STATUS_IO (cannot write path). */
+ctr_status ctr_augment_preview_png(const ctr_augmenter *aug, const char *path,
+                                   const uint8_t *images, size_t n, int32_t h, int32_t w,
+                                   int32_t c, uint64_t seed, uint64_t epoch);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -128,6 +128,7 @@ do {
     switch args.first ?? "" {
     case "ops": try benchOps(reps: reps, columns: columns)
     case "embed": try benchEmbed(reps: reps, peer: peer)
+    case "augment": try benchAugment(reps: reps)
     default:
         print("usage: contrastive-bench ops|embed [--reps N] [--threads T] [--peer 'python torch_peer.py']")
         exit(2)

@@ -48,11 +48,12 @@ enum Fixtures {
     }
 }
 
-/// A tiny NPY reader for the committed fixtures ('<f4' and '<i4', C order). Test-only.
+/// A tiny NPY reader for the committed fixtures ('<f4', '<i4' and '<u1'/'|u1', C order). Test-only.
 struct NPY {
     var shape: [Int]
     var floats: [Float] = []
     var ints: [Int32] = []
+    var bytes: [UInt8] = []
 
     init(_ url: URL) throws {
         let data = try Data(contentsOf: url)
@@ -76,6 +77,9 @@ struct NPY {
         } else if header.contains("'<i4'") {
             guard body.count >= count * 4 else { throw ContrastiveError(.format, "truncated") }
             ints = body.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self) } }
+        } else if header.contains("'<u1'") || header.contains("'|u1'") {
+            guard body.count >= count else { throw ContrastiveError(.format, "truncated") }
+            self.bytes = Array(body[0..<count])
         } else {
             throw ContrastiveError(.format, "unsupported dtype in \(header)")
         }

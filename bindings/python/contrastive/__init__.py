@@ -81,6 +81,8 @@ __all__ = [
     "InternalError",
     "LibraryNotFoundError",
     "AbiMismatchError",
+    "Augmenter",
+    "preview_png",
 ]
 
 _lib = _ffi.lib
@@ -254,6 +256,15 @@ def set_log_callback(fn: Optional[LogCallback], level: Optional[Union[LogLevel, 
         # ctr_log_set swaps the sink under the library's log lock, so once it returns no
         # thread is still inside the previous callback and it can be released.
         _log_callback = trampoline
+
+
+def __getattr__(name: str):
+    """Augmenter and preview_png load lazily: they need numpy, the core binding does not."""
+    if name in ("Augmenter", "preview_png"):
+        from . import augment
+
+        return getattr(augment, name)
+    raise AttributeError(f"module 'contrastive' has no attribute {name!r}")
 
 
 #: Library version string, e.g. "0.1.0".

@@ -37,6 +37,7 @@ __all__ = [
     "CTR_CONVNET_MAX_STAGES",
     "CtrModelOptions",
     "CtrEmbedOptions",
+    "ctr_augment_options",
     "candidate_paths",
     "load_library",
     "lib",
@@ -167,6 +168,23 @@ class _NullableLogFn:
         if obj is None:
             return None  # passed as a NULL pointer
         return CTR_LOG_FN.from_param(obj)
+
+
+class ctr_augment_options(ctypes.Structure):
+    """``ctr_augment_options`` (contrastive.h, section Augmentation) — keep in sync."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("preset", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+        ("size", ctypes.c_int32),
+        ("local_size", ctypes.c_int32),
+        ("num_local", ctypes.c_int32),
+        ("precision", ctypes.c_int32),
+        ("num_norm", ctypes.c_int32),
+        ("mean", ctypes.POINTER(ctypes.c_float)),
+        ("std", ctypes.POINTER(ctypes.c_float)),
+    ]
 
 
 def candidate_paths() -> List[str]:
@@ -323,6 +341,41 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
         [model_p, c_float_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32,
          ctypes.POINTER(CtrEmbedOptions), c_float_p, ctypes.c_size_t],
     )
+    # --- Augmentation --------------------------------------------------------------------
+    vp, u8p, f32p = ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(ctypes.c_float)
+    i32, sz = ctypes.c_int32, ctypes.c_size_t
+    # void ctr_augment_options_default(ctr_augment_options *opts);
+    _declare(dll, path, "ctr_augment_options_default", None, [ctypes.POINTER(ctr_augment_options)])
+    # ctr_status ctr_augmenter_create(const ctr_augment_options *opts, ctr_augmenter **out);
+    _declare(dll, path, "ctr_augmenter_create", ctr_status,
+             [ctypes.POINTER(ctr_augment_options), ctypes.POINTER(vp)])
+    # void ctr_augmenter_free(ctr_augmenter *aug);
+    _declare(dll, path, "ctr_augmenter_free", None, [vp])
+    # int32_t ctr_augmenter_view_count(const ctr_augmenter *aug);
+    _declare(dll, path, "ctr_augmenter_view_count", i32, [vp])
+    # ctr_status ctr_augmenter_view_shape(const ctr_augmenter *aug, int32_t view, int32_t h,
+    #                                     int32_t w, int32_t c, int32_t shape[3]);
+    _declare(dll, path, "ctr_augmenter_view_shape", ctr_status,
+             [vp, i32, i32, i32, i32, ctypes.POINTER(i32)])
+    # ctr_status ctr_augmenter_output_size(const ctr_augmenter *aug, size_t n, int32_t h,
+    #                                      int32_t w, int32_t c, size_t *floats);
+    _declare(dll, path, "ctr_augmenter_output_size", ctr_status,
+             [vp, sz, i32, i32, i32, ctypes.POINTER(sz)])
+    # ctr_status ctr_augmenter_describe(const ctr_augmenter *aug, char *buf, size_t capacity,
+    #                                   size_t *needed);
+    _declare(dll, path, "ctr_augmenter_describe", ctr_status,
+             [vp, ctypes.POINTER(ctypes.c_char), sz, ctypes.POINTER(sz)])
+    # ctr_status ctr_augmenter_apply(const ctr_augmenter *aug, const uint8_t *images, size_t n,
+    #     int32_t h, int32_t w, int32_t c, uint64_t seed, uint64_t epoch,
+    #     const int64_t *indices, float *out, size_t out_capacity);
+    _declare(dll, path, "ctr_augmenter_apply", ctr_status,
+             [vp, u8p, sz, i32, i32, i32, ctypes.c_uint64, ctypes.c_uint64,
+              ctypes.POINTER(ctypes.c_int64), f32p, sz])
+    # ctr_status ctr_augment_preview_png(const ctr_augmenter *aug, const char *path,
+    #     const uint8_t *images, size_t n, int32_t h, int32_t w, int32_t c, uint64_t seed,
+    #     uint64_t epoch);
+    _declare(dll, path, "ctr_augment_preview_png", ctr_status,
+             [vp, ctypes.c_char_p, u8p, sz, i32, i32, i32, ctypes.c_uint64, ctypes.c_uint64])
 
     return dll, path
 
