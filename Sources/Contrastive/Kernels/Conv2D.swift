@@ -163,6 +163,10 @@ public enum Conv2D {
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                                workspace ws: Workspace, columns: Int = defaultColumns, accumulate: Bool = false) throws {
         guard g.n > 0 else { return }
+        if Winograd.applies(g) {
+            try Winograd.forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate)
+            return
+        }
         let parts = threadsForImages(g)
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
