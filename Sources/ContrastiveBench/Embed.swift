@@ -61,6 +61,10 @@ func benchEmbed(reps: Int, peer: String?) throws {
     let ourGrowth = peakRSSMiB() - before
     let ourWorkspace = Double(gm.workspace.reservedBytes) / 1048576
     let torchMem = peer.map { runPeer("\($0) memory --threads \(threads)") } ?? [:]
+    if getenv("CTR_BENCH_MEMORY_ONLY") != nil {
+        print("peak memory growth, R18 fwd+bwd batch 256: ours \(fmt(ourGrowth)) MiB (workspace reserved \(fmt(ourWorkspace)) MiB, peak live \(fmt(Double(gm.workspace.highWater) / 1048576)) MiB)   torch \(torchMem["torch_memory_peak_growth_mb"] ?? "?") MiB")
+        return
+    }
 
     // Inference throughput at batch 256.
     let model = try resnet18Cifar()

@@ -158,10 +158,11 @@ extension Graph {
             if relu { Pointwise.relu(y.data, y.data, y.count) }
             return record(y, [x, gamma, beta]) { dy in
                 let t = try targets()
-                let d = try masked(dy)
-                BatchNorm.backwardTrain(n: n, c: c, s: s, x: xv.data, dy: d.data, gamma: gv.data,
+                // The ReLU mask is applied inside the kernel (no masked copy of dy).
+                BatchNorm.backwardTrain(n: n, c: c, s: s, x: xv.data, dy: dy.data, gamma: gv.data,
                                         mean: mean.data, invStd: inv.data, dx: t.x?.0.data, accumulateX: t.x?.1 ?? true,
-                                        dgamma: t.g?.0.data, dbeta: t.b?.0.data, accumulateParams: t.accP)
+                                        dgamma: t.g?.0.data, dbeta: t.b?.0.data, accumulateParams: t.accP,
+                                        mask: yMask?.data)
             }
         }
         guard let rm = runningMean, let rv = runningVar else {

@@ -72,11 +72,22 @@ public enum BatchNorm {
 
     /// Training-mode backward with x̂ = (x − mean)·invStd, M = N·S:
     ///   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ·invStd/M · (M·dy − dβ − x̂·dγ).
+    /// With `mask` (the output of a fused ReLU), dy counts only where mask > 0.
     public static func backwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                      gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
                                      dx: UnsafeMutablePointer<Float>?, accumulateX: Bool,
-                                     dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?, accumulateParams: Bool) {
+                                     dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?, accumulateParams: Bool,
+                                     mask: UnsafePointer<Float>? = nil) {
         let m = Float(n * s)
+        if s == 1, let mask {
+            // Rare (BN-ReLU on (N, D) heads): mask into a temporary and take the plain path.
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: max(n * c, 1))
+            defer { tmp.deallocate() }
+            for i in 0..<(n * c) { tmp[i] = mask[i] > 0 ? dy[i] : 0 }
+            backwardTrain(n: n, c: c, s: s, x: x, dy: tmp, gamma: gamma, mean: mean, invStd: invStd, dx: dx, accumulateX: accumulateX,
+                          dgamma: dgamma, dbeta: dbeta, accumulateParams: accumulateParams)
+            return
+        }
         if s == 1 {
             parallelFor(c, grain: 64) { feats in
                 let lo = feats.lowerBound, cnt = feats.count
@@ -109,9 +120,11 @@ public enum BatchNorm {
                 var sdy: Float = 0, sdyx: Float = 0
                 for b in 0..<n {
                     let xp = x + (b * c + ch) * s, gp = dy + (b * c + ch) * s
-                    let sg = Vec.sum(gp, s)
+                    let sg: Float, sgx: Float
+                    if let mask { (sg, sgx) = Vec.maskedSumDot(gp, mask: mask + (b * c + ch) * s, xp, s) }
+                    else { sg = Vec.sum(gp, s); sgx = Vec.dot(gp, xp, s) }
                     sdy += sg
-                    sdyx += (Vec.dot(gp, xp, s) - mu * sg) * inv
+                    sdyx += (sgx - mu * sg) * inv
                 }
                 if let dbeta { dbeta[ch] = accumulateParams ? dbeta[ch] + sdy : sdy }
                 if let dgamma { dgamma[ch] = accumulateParams ? dgamma[ch] + sdyx : sdyx }
@@ -120,7 +133,11 @@ public enum BatchNorm {
                 let a = sdy / m, bcoef = sdyx / m * inv
                 for b in 0..<n {
                     let xp = x + (b * c + ch) * s, gp = dy + (b * c + ch) * s, dp = dx + (b * c + ch) * s
-                    if accumulateX {
+                    if let mask {
+                        let mp = mask + (b * c + ch) * s
+                        if accumulateX { for i in 0..<s { dp[i] += k * ((mp[i] > 0 ? gp[i] : 0) - a - (xp[i] - mu) * bcoef) } }
+                        else { for i in 0..<s { dp[i] = k * ((mp[i] > 0 ? gp[i] : 0) - a - (xp[i] - mu) * bcoef) } }
+                    } else if accumulateX {
                         for i in 0..<s { dp[i] += k * (gp[i] - a - (xp[i] - mu) * bcoef) }
                     } else {
                         for i in 0..<s { dp[i] = k * (gp[i] - a - (xp[i] - mu) * bcoef) }

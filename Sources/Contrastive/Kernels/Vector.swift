@@ -31,6 +31,24 @@ public enum Vec {
         return s
     }
 
+    /// (Σ g[i], Σ g[i]·x[i]) with g[i] = dy[i] where mask[i] > 0, else 0 — a fused ReLU mask.
+    @inlinable
+    public static func maskedSumDot(_ dy: UnsafePointer<Float>, mask: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
+        var s = SIMD16<Float>(repeating: 0), d = SIMD16<Float>(repeating: 0)
+        let zero = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            let m = UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD16<Float>.self)
+            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD16<Float>.self).replacing(with: zero, where: m .<= zero)
+            s += g
+            d.addProduct(g, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self))
+            i += 16
+        }
+        var ss = s.sum(), dd = d.sum()
+        while i < n { let g: Float = mask[i] > 0 ? dy[i] : 0; ss += g; dd += g * x[i]; i += 1 }
+        return (ss, dd)
+    }
+
     /// Σ (x[i] − m)²
     @inlinable
     public static func sumSquaredDeviation(_ x: UnsafePointer<Float>, _ n: Int, mean m: Float) -> Float {

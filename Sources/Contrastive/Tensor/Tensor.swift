@@ -185,6 +185,11 @@ public final class Workspace: @unchecked Sendable {
         var p = free[cls]?.popLast()
         pthread_mutex_unlock(lock)
         if p == nil {
+            // A miss: cached blocks of smaller classes can never serve this request, so give
+            // back (largest first) as many of them as this block needs before growing. This
+            // keeps the process's memory near the peak live set (as the system allocator
+            // would) while repeated steps still find every block they used last time.
+            trimSmaller(than: cls)
             p = try alignedAlloc(bytes: cls)
             pthread_mutex_lock(lock)
             reservedBytes += cls
@@ -196,6 +201,21 @@ public final class Workspace: @unchecked Sendable {
         highWater = max(highWater, inUseBytes)
         pthread_mutex_unlock(lock)
         return Block(pointer: p!, sizeClass: cls, pool: self)
+    }
+
+    private func trimSmaller(than cls: Int) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        var released = 0
+        for c in free.keys.filter({ $0 < cls && $0 >= 1 << 20 }).sorted(by: >) {
+            while released < cls, let q = free[c]?.popLast() {
+                Glibc.free(q)
+                reservedBytes -= c
+                released += c
+            }
+            if free[c]?.isEmpty == true { free[c] = nil }
+            if released >= cls { break }
+        }
     }
 
     /// An uninitialised float tensor that keeps its memory until it is released.
