@@ -28,6 +28,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         /// include/contrastive.h as a Swift module (types only; the ABI layer defines the functions).
         .systemLibrary(name: "CContrastiveHeader"),
 
@@ -35,7 +40,7 @@ let package = Package(
         /// Tensors, kernels, autodiff, (later) networks, objectives, methods, training.
         .target(
             name: "Contrastive",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CZlib"],
             swiftSettings: engineFlags
         ),
 
