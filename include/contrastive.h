@@ -425,6 +425,61 @@ ctr_status ctr_augment_preview_png(const ctr_augmenter *aug, const char *path,
                                    const uint8_t *images, size_t n, int32_t h, int32_t w,
                                    int32_t c, uint64_t seed, uint64_t epoch);
 
+/* ======================================================================================== */
+/* Datasets                                                                                  */
+/* ======================================================================================== */
+
+/** An in-memory image dataset: n uint8 images of h x w x channels (interleaved), with
+ *  optional integer labels. Handles are immutable after creation, so every function below may
+ *  be called concurrently on the same dataset. */
+typedef struct ctr_dataset ctr_dataset;
+
+/** Load an IDX dataset (MNIST / Fashion-MNIST format; gzip-compressed files are detected and
+ *  decompressed, bounded to 4 GiB). Images must be unsigned-byte IDX with 3 (n, h, w) or 4
+ *  (n, h, w, c) dimensions; labels 1-D with the same n.
+ *  @param labels_path  NULL for an unlabelled dataset
+ *  @return OK, INVALID_ARGUMENT (NULL path/out), IO (cannot read), FORMAT (not IDX, truncated,
+ *          corrupt gzip, sizes that disagree — the message says which file and why) */
+ctr_status ctr_dataset_load_idx(const char *images_path, const char *labels_path, ctr_dataset **out);
+
+/** Create a dataset from caller memory (copied; the caller keeps ownership).
+ *  @param labels  n labels >= 0, or NULL
+ *  @return OK, INVALID_ARGUMENT (NULL pointers, sizes < 1, negative labels), OUT_OF_MEMORY */
+ctr_status ctr_dataset_from_memory(const uint8_t *images, int64_t n, int32_t h, int32_t w, int32_t channels,
+                                   const int32_t *labels, ctr_dataset **out);
+
+/** Release a dataset. NULL is a no-op. */
+void ctr_dataset_free(ctr_dataset *dataset);
+
+/** Sizes of a dataset. */
+typedef struct ctr_dataset_info {
+    uint32_t struct_size;   /**< set by the caller to sizeof(ctr_dataset_info) */
+    int32_t height, width, channels;
+    int64_t count;
+    int32_t has_labels;     /**< 1 if labelled */
+    int32_t num_classes;    /**< 1 + the largest label (0 without labels) */
+} ctr_dataset_info;
+
+/** Fill *info (only the first info->struct_size bytes are written).
+ *  @return OK, INVALID_ARGUMENT (NULL, struct_size < 4) */
+ctr_status ctr_dataset_get_info(const ctr_dataset *dataset, ctr_dataset_info *info);
+
+/** Copy images [start, start+count) into out (count*h*w*channels bytes).
+ *  @return OK, INVALID_ARGUMENT (range outside the dataset, NULL), BUFFER_TOO_SMALL */
+ctr_status ctr_dataset_copy_images(const ctr_dataset *dataset, int64_t start, int64_t count,
+                                   uint8_t *out, size_t out_capacity);
+
+/** Copy labels [start, start+count) into out (count values).
+ *  @return OK, INVALID_ARGUMENT (unlabelled dataset, range, NULL), BUFFER_TOO_SMALL */
+ctr_status ctr_dataset_copy_labels(const ctr_dataset *dataset, int64_t start, int64_t count,
+                                   int32_t *out, size_t out_capacity);
+
+/** Split into train and validation datasets by a seeded random permutation; the validation
+ *  part holds round(fraction * n) images. Both keep the original order within themselves.
+ *  @return OK, INVALID_ARGUMENT (fraction outside [0, 1] or NaN, NULL pointers) */
+ctr_status ctr_dataset_split(const ctr_dataset *dataset, double validation_fraction, uint64_t seed,
+                             ctr_dataset **train, ctr_dataset **validation);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

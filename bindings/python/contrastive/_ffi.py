@@ -37,6 +37,7 @@ __all__ = [
     "CTR_CONVNET_MAX_STAGES",
     "CtrModelOptions",
     "CtrEmbedOptions",
+    "CtrDatasetInfo",
     "ctr_augment_options",
     "candidate_paths",
     "load_library",
@@ -238,6 +239,20 @@ def _not_found_message(tried: List[Tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+class CtrDatasetInfo(ctypes.Structure):
+    """``ctr_dataset_info`` (contrastive.h)."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("height", ctypes.c_int32),
+        ("width", ctypes.c_int32),
+        ("channels", ctypes.c_int32),
+        ("count", ctypes.c_int64),
+        ("has_labels", ctypes.c_int32),
+        ("num_classes", ctypes.c_int32),
+    ]
+
+
 def _declare(dll: ctypes.CDLL, path: str, name: str, restype, argtypes) -> None:
     try:
         fn = getattr(dll, name)
@@ -376,6 +391,29 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     #     uint64_t epoch);
     _declare(dll, path, "ctr_augment_preview_png", ctr_status,
              [vp, ctypes.c_char_p, u8p, sz, i32, i32, i32, ctypes.c_uint64, ctypes.c_uint64])
+
+    # --- datasets -------------------------------------------------------------------------
+    i64, i32, u64 = ctypes.c_int64, ctypes.c_int32, ctypes.c_uint64
+    # ctr_status ctr_dataset_load_idx(const char *images_path, const char *labels_path, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_load_idx", ctr_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)])
+    # ctr_status ctr_dataset_from_memory(const uint8_t *images, int64_t n, int32_t h, int32_t w, int32_t channels,
+    #                                    const int32_t *labels, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_from_memory", ctr_status,
+             [ctypes.c_void_p, i64, i32, i32, i32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)])
+    # void ctr_dataset_free(ctr_dataset *dataset);
+    _declare(dll, path, "ctr_dataset_free", None, [ctypes.c_void_p])
+    # ctr_status ctr_dataset_get_info(const ctr_dataset *dataset, ctr_dataset_info *info);
+    _declare(dll, path, "ctr_dataset_get_info", ctr_status, [ctypes.c_void_p, ctypes.POINTER(CtrDatasetInfo)])
+    # ctr_status ctr_dataset_copy_images(const ctr_dataset *dataset, int64_t start, int64_t count,
+    #                                    uint8_t *out, size_t out_capacity);
+    _declare(dll, path, "ctr_dataset_copy_images", ctr_status, [ctypes.c_void_p, i64, i64, ctypes.c_void_p, ctypes.c_size_t])
+    # ctr_status ctr_dataset_copy_labels(const ctr_dataset *dataset, int64_t start, int64_t count,
+    #                                    int32_t *out, size_t out_capacity);
+    _declare(dll, path, "ctr_dataset_copy_labels", ctr_status, [ctypes.c_void_p, i64, i64, ctypes.c_void_p, ctypes.c_size_t])
+    # ctr_status ctr_dataset_split(const ctr_dataset *dataset, double validation_fraction, uint64_t seed,
+    #                              ctr_dataset **train, ctr_dataset **validation);
+    _declare(dll, path, "ctr_dataset_split", ctr_status,
+             [ctypes.c_void_p, ctypes.c_double, u64, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)])
 
     return dll, path
 
