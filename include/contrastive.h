@@ -448,6 +448,13 @@ ctr_status ctr_dataset_load_idx(const char *images_path, const char *labels_path
 ctr_status ctr_dataset_from_memory(const uint8_t *images, int64_t n, int32_t h, int32_t w, int32_t channels,
                                    const int32_t *labels, ctr_dataset **out);
 
+/** The built-in procedural dataset: n RGB images of size x size with ten classes of coloured
+ *  shapes and textures (disc, square, triangle, cross, ring, horizontal / vertical / diagonal
+ *  stripes, checkerboard, dots) under random colours, position, scale and noise. Image i
+ *  depends only on (seed, i). For demos and tests where no colour dataset is installed.
+ *  @return OK, INVALID_ARGUMENT (n outside 1..2^24, size outside 8..1024, NULL out) */
+ctr_status ctr_dataset_procedural(int64_t n, int32_t size, uint64_t seed, ctr_dataset **out);
+
 /** Release a dataset. NULL is a no-op. */
 void ctr_dataset_free(ctr_dataset *dataset);
 

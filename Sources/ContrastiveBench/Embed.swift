@@ -49,6 +49,13 @@ func fwdbwd(_ model: Model, _ x: Tensor, graph g: Graph) throws {
 
 func benchEmbed(reps: Int, peer: String?) throws {
     let threads = ThreadPool.shared.threads
+    if getenv("CTR_BENCH_CONVNET_ONLY") != nil {   // profiling aid: the ConvNet fwd+bwd step alone
+        let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
+        let x = try randomTensor([256, 3, 32, 32], seed: 13), g = try Graph()
+        let t = try median(reps: reps) { try fwdbwd(cn, x, graph: g) } / 256
+        print("convnet fwd+bwd \(fmt(t * 1000, 3)) ms/img")
+        return
+    }
     print("bench-embed: \(threads) thread(s), median of \(reps) runs; PyTorch peer: \(peer ?? "none")")
     // Memory first, in a clean process state: growth of peak RSS over one batch-256 R18 fwd+bwd.
     let memModel = try resnet18Cifar()

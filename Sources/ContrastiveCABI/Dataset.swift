@@ -34,6 +34,16 @@ public func ctr_dataset_from_memory(_ images: UnsafePointer<UInt8>?, _ n: Int64,
     }
 }
 
+@_cdecl("ctr_dataset_procedural")
+public func ctr_dataset_procedural(_ n: Int64, _ size: Int32, _ seed: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "ctr_dataset_procedural", "out is NULL") }
+    out.pointee = nil
+    return guarded("ctr_dataset_procedural") {
+        guard let count = Int(exactly: n) else { throw ContrastiveError.invalid("n = \(n)") }
+        out.pointee = makeHandle(try ProceduralShapes.make(count: count, size: Int(size), seed: seed), tag: HandleTag.dataset)
+    }
+}
+
 @_cdecl("ctr_dataset_free")
 public func ctr_dataset_free(_ dataset: OpaquePointer?) {
     releaseHandle(dataset, tag: HandleTag.dataset, function: "ctr_dataset_free")

@@ -400,6 +400,8 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     #                                    const int32_t *labels, ctr_dataset **out);
     _declare(dll, path, "ctr_dataset_from_memory", ctr_status,
              [ctypes.c_void_p, i64, i32, i32, i32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)])
+    # ctr_status ctr_dataset_procedural(int64_t n, int32_t size, uint64_t seed, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_procedural", ctr_status, [i64, i32, u64, ctypes.POINTER(ctypes.c_void_p)])
     # void ctr_dataset_free(ctr_dataset *dataset);
     _declare(dll, path, "ctr_dataset_free", None, [ctypes.c_void_p])
     # ctr_status ctr_dataset_get_info(const ctr_dataset *dataset, ctr_dataset_info *info);

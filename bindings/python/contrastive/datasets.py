@@ -109,3 +109,15 @@ def load_idx(images: PathArg, labels: Optional[PathArg] = None) -> Dataset:
     h = ctypes.c_void_p()
     check(_lib.ctr_dataset_load_idx(_path(images), _path(labels) if labels is not None else None, ctypes.byref(h)))
     return Dataset(h)
+
+
+#: Class names of :func:`procedural`, in label order.
+PROCEDURAL_CLASSES = ("disc", "square", "triangle", "cross", "ring",
+                      "h-stripes", "v-stripes", "checkerboard", "diagonal", "dots")
+
+
+def procedural(n: int, size: int = 32, seed: int = 0) -> Dataset:
+    """The built-in labelled colour dataset: n RGB images of ten shape/texture classes."""
+    h = ctypes.c_void_p()
+    check(_lib.ctr_dataset_procedural(int(n), int(size), int(seed) & (2**64 - 1), ctypes.byref(h)))
+    return Dataset(h)
