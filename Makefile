@@ -23,7 +23,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment clean
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install clean
 
 all: lib examples c-tests
 
@@ -73,7 +73,7 @@ $(BUILD)/tests/header_cxx: Tests/c/header_cxx.cpp include/contrastive.h lib
 examples: $(EXAMPLES_C)
 c-tests: $(CTESTS) $(BUILD)/tests/header_cxx
 
-test: deps all test-swift test-c test-python
+test: deps all test-swift test-c test-install test-python
 	@echo "make test: all tests passed"
 
 # Serial: some suites change the process-wide thread count.
@@ -105,6 +105,25 @@ bench-embed: swift-build bench-python
 	.build/release/contrastive-bench embed --peer "$$(cat $(BUILD)/.bench-python) Tests/Bench/torch_peer.py"
 bench-augment: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench augment
+
+# Install like a C library: header, the .so with its SONAME links, a pkg-config file.
+PREFIX ?= /usr/local
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/contrastive.h $(DESTDIR)$(PREFIX)/include/contrastive.h
+	install -m 755 $(LIBDIR)/libcontrastive.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcontrastive.so.$(VERSION)
+	ln -sf libcontrastive.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcontrastive.so.$(SOVERSION)
+	ln -sf libcontrastive.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libcontrastive.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' include/contrastive.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/contrastive.pc
+
+# Build a C example against an installed copy through pkg-config, and run it.
+test-install: lib
+	rm -rf $(BUILD)/install-test
+	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/install-test
+	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/install-test/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	$(CC) -std=c99 -Wall -Werror examples/c/hello.c -o $(BUILD)/install-test/hello \
+	  $$(pkg-config --cflags --libs contrastive) -Wl,-rpath,$(CURDIR)/$(BUILD)/install-test/lib && \
+	$(BUILD)/install-test/hello > /dev/null && echo "test-install: pkg-config build against the installed copy runs"
 
 clean:
 	rm -rf $(BUILD) .build
