@@ -141,3 +141,20 @@ fuzz-safetensors: $(BUILD)/fuzz/safetensors
 	cp -n Tests/ContrastiveTests/Fixtures/safetensors-corpus/* $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	$(BUILD)/fuzz/safetensors $(BUILD)/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -artifact_prefix=$(BUILD)/fuzz/findings/ -print_final_stats=1
+
+# libFuzzer on the IDX/gzip reader: `make fuzz-idx FUZZ_SECONDS=60`.
+IDX_FUZZ_SOURCES := Tests/Fuzz/IDXFuzz.swift Sources/Contrastive/Core/Status.swift Sources/Contrastive/Core/Random.swift \
+  Sources/Contrastive/Core/Threads.swift Sources/Contrastive/Core/Log.swift $(wildcard Sources/Contrastive/IO/*.swift) \
+  Sources/Contrastive/Data/Gzip.swift Sources/Contrastive/Data/IDX.swift Sources/Contrastive/Data/Dataset.swift
+$(BUILD)/fuzz/idx: $(IDX_FUZZ_SOURCES)
+	@mkdir -p $(BUILD)/fuzz
+	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive \
+	  -I Sources/COpenBLAS -I Sources/CZlib -Xcc -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+	  $(IDX_FUZZ_SOURCES) -lz -lopenblas -o $@
+
+.PHONY: fuzz-idx
+fuzz-idx: $(BUILD)/fuzz/idx
+	@mkdir -p $(BUILD)/fuzz/idx-corpus $(BUILD)/fuzz/idx-findings
+	cp -n Tests/ContrastiveTests/Fixtures/idx-corpus/* $(BUILD)/fuzz/idx-corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/idx $(BUILD)/fuzz/idx-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=$(BUILD)/fuzz/idx-findings/ -print_final_stats=1

@@ -96,4 +96,16 @@ struct DataTests {
         #expect(throws: ContrastiveError.self) { _ = try Gzip.decompress(bomb, maxOutput: 1 << 20) }
         #expect(try Gzip.decompress(bomb, maxOutput: 8 << 20).count == 4 << 20)
     }
+
+    @Test("IDX regression corpus (fuzzer seeds and findings) is handled without crashing")
+    func idxCorpus() throws {
+        let dir = Fixtures.dir("idx-corpus")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        #expect(files.count >= 4)
+        for f in files {
+            var bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent(f)))
+            if Gzip.isGzip(bytes) { guard let b = try? Gzip.decompress(bytes, maxOutput: 1 << 22) else { continue }; bytes = b }
+            _ = try? IDX.parse(bytes, name: f)
+        }
+    }
 }
