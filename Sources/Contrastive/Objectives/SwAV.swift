@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sinkhorn-Knopp for SwAV's codes (the equal-partition constraint).
+///
+/// From prototype scores S (B × K) it finds Q = B·diag(r)·E·diag(c), E = exp(S/ε), whose rows
+/// (samples) each sum to 1 and whose columns (prototypes) each sum to ≈ B/K — exactly
+/// solo-learn's / SwAV's `sinkhorn` (global normalisation, then `iterations` rounds of
+/// "prototype sums → 1/K" followed by "sample sums → 1/B", then ×B), carried out on the two
+/// scaling vectors instead of the B × K matrix. Each row of S is shifted by its maximum before
+/// the exp and the shift is carried in the initial row scaling, so no row of E underflows and
+/// the codes equal the unshifted algorithm's; a prototype whose every entry underflows gets no
+/// mass (a zero column) instead of a NaN.
+public enum Sinkhorn {
+    public static let defaultIterations = 3
+    public static let defaultEpsilon: Float = 0.05
+    /// Most prototypes accepted (SwAV uses 3000; ImageNet-21k setups a few tens of thousands).
+    public static let maxPrototypes = 1 << 16
+
+    /// codes (B × K) from scores (B × K). `double`: carry E and the scalings in float64.
+    public static func codes(scores: UnsafePointer<Float>, b: Int, k: Int, epsilon: Float = defaultEpsilon,
+                             iterations: Int = defaultIterations, double: Bool = false,
+                             out: UnsafeMutablePointer<Float>) throws {
+        guard b >= 1, k >= 1 else { throw ContrastiveError.invalid("sinkhorn: scores must be (B, K) with B, K ≥ 1") }
+        guard k <= maxPrototypes else {
+            throw ContrastiveError.invalid("sinkhorn: \(k) prototypes is more than the \(maxPrototypes) allowed")
+        }
+        guard epsilon.isFinite, epsilon > 0 else { throw ContrastiveError.invalid("sinkhorn: ε \(epsilon) must be a positive number") }
+        guard iterations >= 1, iterations <= 1000 else { throw ContrastiveError.invalid("sinkhorn: iterations \(iterations) outside 1...1000") }
+        _ = try checkedCount([b, k], what: "sinkhorn")
+        if double {
+            try run(Double.self, scores: scores, b: b, k: k, epsilon: Double(epsilon), iterations: iterations, out: out) { Glibc.exp($0) }
+        } else {
+            try run(Float.self, scores: scores, b: b, k: k, epsilon: epsilon, iterations: iterations, out: out) { _ in 0 }
+        }
+    }
+
+    static func run<T: BinaryFloatingPoint>(_: T.Type, scores: UnsafePointer<Float>, b: Int, k: Int, epsilon: T, iterations: Int,
+                                            out: UnsafeMutablePointer<Float>, exp: @escaping (T) -> T) throws {
+        let e = UnsafeMutablePointer<T>.allocate(capacity: b * k)
+        defer { e.deallocate() }
+        let r = UnsafeMutablePointer<T>.allocate(capacity: b), c = UnsafeMutablePointer<T>.allocate(capacity: k)
+        defer { r.deallocate(); c.deallocate() }
+        let invEps = 1 / epsilon
+        // E = exp((S − rowmax)/ε)
+        parallelFor(b, grain: max(1, 16384 / k)) { rows in
+            for i in rows {
+                let s = scores + i * k, er = e + i * k
+                let mx = FastExp.max(s, k)
+                if T.self == Float.self {
+                    FastExp.expRow(s, k, shift: mx, scale: Float(invEps), UnsafeMutableRawPointer(er).assumingMemoryBound(to: Float.self))
+                } else {
+                    for j in 0..<k { er[j] = exp((T(s[j]) - T(mx)) * invEps) }
+                }
+                r[i] = T(mx)
+            }
+        }
+        // The row shifts come back as the initial row scaling r_b = exp((max_b − max)/ε): the
+        // first prototype normalisation sees exactly exp(S/ε) up to one global factor (which
+        // cancels), so the result equals the unshifted algorithm's after any iteration count.
+        var gmax = -T.infinity
+        for i in 0..<b { gmax = Swift.max(gmax, r[i]) }
+        for i in 0..<b { r[i] = T.self == Float.self ? T(Glibc.expf(Float((r[i] - gmax) * invEps))) : exp((r[i] - gmax) * invEps) }
+        let parts = parallelParts(k, grain: 64)
+        for _ in 0..<iterations {
+            // c_k = 1 / (K · Σ_b r_b E_bk)   — each thread owns a range of prototypes.
+            ThreadPool.shared.run(parts: parts) { p in
+                let cr = partRange(p, of: parts, k)
+                for j in cr { c[j] = 0 }
+                for i in 0..<b {
+                    let er = e + i * k, ri = r[i]
+                    for j in cr { c[j] += ri * er[j] }
+                }
+                for j in cr { c[j] = c[j] > 0 ? 1 / (T(k) * c[j]) : 0 }
+            }
+            // r_b = 1 / (B · Σ_k E_bk c_k)
+            parallelFor(b, grain: max(1, 16384 / k)) { rows in
+                for i in rows {
+                    let er = e + i * k
+                    var s: T = 0
+                    for j in 0..<k { s += er[j] * c[j] }
+                    r[i] = s > 0 ? 1 / (T(b) * s) : 0
+                }
+            }
+        }
+        // Q = B · r_b · E_bk · c_k
+        parallelFor(b, grain: max(1, 16384 / k)) { rows in
+            for i in rows {
+                let er = e + i * k, o = out + i * k, ri = T(b) * r[i]
+                for j in 0..<k { o[j] = Float(ri * er[j] * c[j]) }
+            }
+        }
+    }
+}
+
+extension Graph {
+    /// SwAV's swapped prediction (solo-learn's `swav_loss_func`): `scores` are the prototype
+    /// scores of every crop (V tensors (B, K), the global crops first), `codes` the Sinkhorn
+    /// codes of the first G crops (computed without gradient). For every code v1 and every
+    /// other crop v2: −mean_b Σ_k q_v1[b,k] · log softmax(p_v2[b]/τ)_k; the loss is the mean
+    /// over the G·(V−1) pairs. Default τ = 0.1.
+    public func swav(scores: [Var], codes: [Tensor], temperature: Float = 0.1) throws -> Var {
+        guard temperature.isFinite, temperature > 0 else {
+            throw ContrastiveError.invalid("swav: temperature \(temperature) must be a positive number")
+        }
+        guard scores.count >= 2, codes.count >= 1, codes.count <= scores.count else {
+            throw ContrastiveError.invalid("swav: needs ≥ 2 crops and 1...crops codes, got \(scores.count) crops and \(codes.count) codes")
+        }
+        let shape = scores[0].shape
+        guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else { throw ContrastiveError.shape("swav: scores must be (B, K), got \(shape)") }
+        for s in scores where s.shape != shape { throw ContrastiveError.shape("swav: crop scores \(s.shape) differ from \(shape)") }
+        for q in codes where q.shape != shape { throw ContrastiveError.shape("swav: codes \(q.shape) differ from the scores \(shape)") }
+        let b = shape[0], k = shape[1], g = codes.count, v = scores.count
+        let pairs = g * (v - 1)
+        let invT = 1 / temperature
+        // Per crop: the summed target T = Σ_{v1 ≠ v2} q_v1 and the row log-sum-exps of p/τ.
+        var targets: [Tensor] = [], lses: [Tensor] = []
+        var total = 0.0
+        for (v2, s) in scores.enumerated() {
+            let t = try workspace.zeros([b, k])
+            for (v1, q) in codes.enumerated() where v1 != v2 { Vec.add(q.data, into: t.data, b * k, accumulate: true) }
+            let lse = try workspace.tensor([b])
+            let rowLoss = try workspace.tensor([b])
+            let x = s.value.data, tp = t.data, lp = lse.data, rl = rowLoss.data
+            parallelFor(b, grain: max(1, 4096 / k)) { rows in
+                let tmp = UnsafeMutablePointer<Float>.allocate(capacity: k)
+                defer { tmp.deallocate() }
+                for i in rows {
+                    let xr = x + i * k, tr = tp + i * k
+                    for j in 0..<k { tmp[j] = xr[j] * invT }
+                    let mx = FastExp.max(tmp, k)
+                    let l = mx + logf(FastExp.sumExp(tmp, k, shift: mx))
+                    lp[i] = l
+                    rl[i] = Vec.sum(tr, k) * l - Vec.dot(tr, tmp, k)
+                }
+            }
+            for i in 0..<b { total += Double(rl[i]) }
+            targets.append(t); lses.append(lse)
+        }
+        let y = try output([1])
+        y.data[0] = Float(total / Double(b) / Double(pairs))
+        let values = scores.map { $0.value }, slots = scores.map { $0.slot }
+        return record(y, scores) { [unowned self] dy in
+            let f = dy.data[0] / Float(b * pairs)
+            for c in 0..<v {
+                guard let (dx, acc) = try self.gradTarget(slots[c]) else { continue }
+                let x = values[c].data, tp = targets[c].data, lp = lses[c].data, o = dx.data
+                // ∂/∂p = f/τ · (Σ_k T_bk · softmax_bk − T_bk)
+                parallelFor(b, grain: max(1, 4096 / k)) { rows in
+                    let sm = UnsafeMutablePointer<Float>.allocate(capacity: k)
+                    defer { sm.deallocate() }
+                    for i in rows {
+                        let xr = x + i * k, tr = tp + i * k, or = o + i * k
+                        let ts = Vec.sum(tr, k), kf = f * invT
+                        FastExp.expRow(xr, k, shift: lp[i] * temperature, scale: invT, sm)
+                        for j in 0..<k {
+                            let val = kf * (ts * sm[j] - tr[j])
+                            or[j] = acc ? or[j] + val : val
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
