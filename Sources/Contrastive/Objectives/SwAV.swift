@@ -38,8 +38,12 @@ public enum Sinkhorn {
 
     static func run<T: BinaryFloatingPoint>(_: T.Type, scores: UnsafePointer<Float>, b: Int, k: Int, epsilon: T, iterations: Int,
                                             out: UnsafeMutablePointer<Float>, exp: @escaping (T) -> T) throws {
-        let e = UnsafeMutablePointer<T>.allocate(capacity: b * k)
-        defer { e.deallocate() }
+        // E is b·k values (up to 2³¹ of them): allocated fallibly.
+        let (bytes, o) = (b * k).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !o else { throw ContrastiveError(.outOfMemory, "sinkhorn: \(b) × \(k) scores") }
+        let raw = try alignedAlloc(bytes: bytes)
+        defer { free(raw) }
+        let e = raw.bindMemory(to: T.self, capacity: b * k)
         let r = UnsafeMutablePointer<T>.allocate(capacity: b), c = UnsafeMutablePointer<T>.allocate(capacity: k)
         defer { r.deallocate(); c.deallocate() }
         let invEps = 1 / epsilon
