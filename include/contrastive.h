@@ -508,6 +508,19 @@ ctr_status ctr_supcon(const float *z, const int32_t *labels, int64_t n, int64_t 
 ctr_status ctr_byol_loss(const float *p, const float *z, int64_t n1, int64_t n2, int64_t dim,
                          float *loss, float *dp, float *dz);
 
+/** MoCo (v2) contrast: queries q against their keys k (n1 x dim and n2 x dim, n1 == n2, the
+ *  positives) and queue_size queued keys (negatives, rows used as given — MoCo stores them
+ *  L2-normalised; queue may be NULL when queue_size is 0). q and k are normalised inside:
+ *      loss = mean_i cross_entropy([q̂_i·k̂_i, q̂_i·queue_1, ..., q̂_i·queue_K] / temperature, 0).
+ *  dq is what you back-propagate; dk (usually NULL: keys come from the momentum encoder) is
+ *  the gradient with respect to k. The queue receives no gradient. For the symmetric loss call
+ *  it twice (q1 with k2, q2 with k1) and average.
+ *  @return OK; INVALID_ARGUMENT (NULL, sizes < 1, queue_size < 0, queue NULL with
+ *          queue_size > 0, temperature <= 0 or not finite); SHAPE_MISMATCH (n1 != n2); NUMERIC. */
+ctr_status ctr_moco_loss(const float *q, const float *k, int64_t n1, int64_t n2, int64_t dim,
+                         const float *queue, int64_t queue_size, float temperature,
+                         float *loss, float *dq, float *dk);
+
 /** Options of ctr_barlow_twins. Fill with ctr_barlow_twins_options_default(). */
 typedef struct ctr_barlow_twins_options {
     uint32_t struct_size;

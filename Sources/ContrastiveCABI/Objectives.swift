@@ -169,6 +169,27 @@ public func ctr_byol_loss(_ p: UnsafePointer<Float>?, _ z: UnsafePointer<Float>?
     }
 }
 
+@_cdecl("ctr_moco_loss")
+public func ctr_moco_loss(_ q: UnsafePointer<Float>?, _ k: UnsafePointer<Float>?, _ n1: Int64, _ n2: Int64, _ dim: Int64,
+                          _ queue: UnsafePointer<Float>?, _ queueSize: Int64, _ temperature: Float,
+                          _ loss: UnsafeMutablePointer<Float>?, _ dq: UnsafeMutablePointer<Float>?,
+                          _ dk: UnsafeMutablePointer<Float>?) -> Int32 {
+    guarded("ctr_moco_loss") {
+        let (a, b, n, d) = try pairShape(q, k, n1, n2, dim, names: ("q", "k"), loss: loss)
+        let tau = try temperatureArgument(temperature)
+        guard let kq = Int(exactly: queueSize), kq >= 0, kq <= Int(Int32.max) else {
+            throw ContrastiveError.invalid("queue_size \(queueSize) must be in 0...2³¹ − 1")
+        }
+        if kq > 0 && queue == nil { throw ContrastiveError.invalid("queue is NULL with queue_size \(kq)") }
+        _ = try checkedCount([kq, d], what: "queue")
+        var inputs = [ObjectiveCall.Input("q", a, [n, d], grad: dq), ObjectiveCall.Input("k", b, [n, d], grad: dk)]
+        if kq > 0, let queue { inputs.append(ObjectiveCall.Input("queue", queue, [kq, d], grad: nil)) }
+        loss!.pointee = try ObjectiveCall.run(inputs) { g, v in
+            try g.moco(v[0], v[1], queue: kq > 0 ? v[2].value : try Tensor(zeros: [0, d]), temperature: tau)
+        }
+    }
+}
+
 @_cdecl("ctr_barlow_twins")
 public func ctr_barlow_twins(_ z1: UnsafePointer<Float>?, _ z2: UnsafePointer<Float>?, _ n1: Int64, _ n2: Int64, _ dim: Int64,
                              _ opts: UnsafePointer<ctr_barlow_twins_options>?, _ loss: UnsafeMutablePointer<Float>?,

@@ -172,6 +172,10 @@ struct ObjectiveTests {
         let full = (2 * n) * (2 * n) * 4
         #expect(ws.highWater < full / 8, "workspace high-water \(ws.highWater) bytes vs \(full) for the full matrix")
         #expect(z1.grad!.allFinite)
+        // Very wide problems take fewer rows per block: the scratch stays ≤ 64 MiB.
+        #expect(Contrast.blockRows(256, rows: 1 << 22, columns: 1 << 23) == 2)
+        #expect(Contrast.blockRows(256, rows: 1 << 30, columns: 1 << 30) == 1)
+        #expect(Contrast.blockRows(256, rows: 100, columns: 200) == 100)
     }
 
     @Test("large logits (τ = 0.01) stay finite: the log-sum-exp subtracts the maximum") func stability() throws {

@@ -130,6 +130,19 @@ int main(void) {
     EXPECT(ctr_byol_loss(z1, z2, N, N, D, &loss, dz1, NULL), CTR_STATUS_NUMERIC);
     z1[0] = 1.0f;
 
+    /* MoCo */
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, queue, 5, 0.2f, &loss, dz1, dz2), CTR_STATUS_OK);
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, NULL, 0, 0.2f, &loss, dz1, NULL), CTR_STATUS_OK);
+    EXPECT_TRUE(fabsf(loss) < 1e-6f);                                  /* the positive alone */
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, NULL, 5, 0.2f, &loss, dz1, NULL), CTR_STATUS_INVALID_ARGUMENT);
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, queue, -1, 0.2f, &loss, dz1, NULL), CTR_STATUS_INVALID_ARGUMENT);
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, queue, 5, -0.2f, &loss, dz1, NULL), CTR_STATUS_INVALID_ARGUMENT);
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, queue, 5, (float)NAN, &loss, dz1, NULL), CTR_STATUS_INVALID_ARGUMENT);
+    EXPECT(ctr_moco_loss(z1, z2, N, 3, D, queue, 5, 0.2f, &loss, dz1, NULL), CTR_STATUS_SHAPE_MISMATCH);
+    queue[7] = (float)INFINITY;
+    EXPECT(ctr_moco_loss(z1, z2, N, N, D, queue, 5, 0.2f, &loss, dz1, NULL), CTR_STATUS_NUMERIC);
+    queue[7] = 0.0f;
+
     /* Barlow Twins, VICReg */
     ctr_barlow_twins_options bo;
     ctr_barlow_twins_options_default(&bo);

@@ -48,6 +48,14 @@ public enum Contrast {
 
     public static let normEps: Float = 1e-12
     public static let defaultBlockRows = 256
+    /// Most similarities held at once (64 MiB of floats): very wide problems use fewer rows
+    /// per block, so the scratch never grows with N² even when 2N + K is in the millions.
+    public static let maxBlockElements = 1 << 24
+
+    /// Rows per block for `columns` columns: `requested`, capped by `maxBlockElements`.
+    public static func blockRows(_ requested: Int, rows: Int, columns: Int) -> Int {
+        max(1, min(requested, rows, maxBlockElements / max(columns, 1)))
+    }
 
     /// Copy (and normalise) the views and the queue into the column matrix.
     public static func prepare(views: [(UnsafePointer<Float>, Int)], queue: UnsafePointer<Float>?, k: Int, d: Int,
@@ -116,7 +124,7 @@ public enum Contrast {
                                lse: UnsafeMutablePointer<Float>, workspace: Workspace) throws -> Float {
         let m = p.m, ncol = p.m + p.k, half = m / 2
         let invT = 1 / temperature, euclid = similarity == .negativeSquaredEuclidean
-        let b = max(1, min(blockRows, m))
+        let b = Contrast.blockRows(blockRows, rows: m, columns: ncol)
         let s = try workspace.tensor([b, ncol])
         let rowLoss = try workspace.tensor([max(m, 1)])
         var r0 = 0
@@ -174,7 +182,7 @@ public enum Contrast {
             sc.data[i] = count[i] > 0 ? g / Float(anchors) : 0
             w.data[i] = count[i] > 0 ? sc.data[i] / Float(count[i]) : 0
         }
-        let b = max(1, min(blockRows, m))
+        let b = Contrast.blockRows(blockRows, rows: m, columns: ncol)
         let s = try workspace.tensor([b, ncol])
         let du = try workspace.tensor([b, d])
         let rowSum = try workspace.tensor([b])
@@ -321,7 +329,6 @@ extension Graph {
         let d = views[0].shape[1]
         let m = views.reduce(0) { $0 + $1.shape[0] }
         _ = try checkedCount([m + k, d], what: op)
-        _ = try checkedCount([min(blockRows, m), m + k], what: op)
         let prep = try Contrast.prepare(views: views.map { (UnsafePointer($0.value.data), $0.shape[0]) },
                                         queue: queue.map { UnsafePointer($0.data) }, k: k, d: d,
                                         similarity: similarity, workspace: workspace)

@@ -107,8 +107,7 @@ extension Graph {
         let n = q.shape[0], d = q.shape[1]
         let kq = try queueRows(queue, d: d, op: "moco")
         let ncol = kq + 1, invT = 1 / temperature
-        let b = max(1, min(blockRows, n))
-        _ = try checkedCount([b, ncol], what: "moco")
+        let b = Contrast.blockRows(blockRows, rows: n, columns: ncol)
         // Normalised queries and keys, their norms, and per-row log-sum-exps / positive logits.
         let qh = try workspace.tensor([n, d]), kh = try workspace.tensor([n, d])
         let nq = try workspace.tensor([n]), nk = try workspace.tensor([n])

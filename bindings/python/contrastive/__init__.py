@@ -90,6 +90,7 @@ __all__ = [
     "preview_png",
     "ntxent",
     "supcon",
+    "moco_loss",
     "byol_loss",
     "barlow_twins",
     "vicreg",
@@ -276,7 +277,7 @@ def __getattr__(name: str):
         from . import augment
 
         return getattr(augment, name)
-    if name in ("ntxent", "supcon", "byol_loss", "barlow_twins", "vicreg", "sinkhorn"):
+    if name in ("ntxent", "supcon", "moco_loss", "byol_loss", "barlow_twins", "vicreg", "sinkhorn"):
         from . import objectives
 
         return getattr(objectives, name)

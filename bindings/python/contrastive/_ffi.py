@@ -467,6 +467,11 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     # ctr_status ctr_byol_loss(const float *p, const float *z, int64_t n1, int64_t n2, int64_t dim,
     #                          float *loss, float *dp, float *dz);
     _declare(dll, path, "ctr_byol_loss", ctr_status, [f32p, f32p, i64, i64, i64, f32p, f32p, f32p])
+    # ctr_status ctr_moco_loss(const float *q, const float *k, int64_t n1, int64_t n2, int64_t dim,
+    #     const float *queue, int64_t queue_size, float temperature, float *loss, float *dq,
+    #     float *dk);
+    _declare(dll, path, "ctr_moco_loss", ctr_status,
+             [f32p, f32p, i64, i64, i64, f32p, i64, ctypes.c_float, f32p, f32p, f32p])
     # ctr_status ctr_barlow_twins(const float *z1, const float *z2, int64_t n1, int64_t n2,
     #     int64_t dim, const ctr_barlow_twins_options *opts, float *loss, float *dz1, float *dz2);
     _declare(dll, path, "ctr_barlow_twins", ctr_status,

@@ -26,7 +26,7 @@ import numpy as np
 from . import _ffi
 from .errors import InvalidArgumentError, ShapeMismatchError, check
 
-__all__ = ["ntxent", "supcon", "byol_loss", "barlow_twins", "vicreg", "sinkhorn", "SIMILARITIES"]
+__all__ = ["ntxent", "supcon", "moco_loss", "byol_loss", "barlow_twins", "vicreg", "sinkhorn", "SIMILARITIES"]
 
 #: Similarity names → ``ctr_similarity`` values.
 SIMILARITIES = {"cosine": 0, "euclidean": 1}
@@ -106,6 +106,23 @@ def supcon(z, labels, temperature: float = 0.1, *, similarity: str = "cosine", g
     check(_ffi.lib.ctr_supcon(_ptr(a), lab.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), a.shape[0], a.shape[1],
                               ctypes.byref(opts), ctypes.byref(loss), _ptr(d)))
     return float(loss.value), d
+
+
+def moco_loss(q, k, queue=None, temperature: float = 0.2, *, grad: bool = True):
+    """MoCo v2 contrast: queries q against their keys k (positives) and the queued keys
+    (negatives, used as given — store them L2-normalised). Returns ``(loss, dq, dk)``."""
+    a, b = _pair(q, k, ("q", "k"))
+    qq = None
+    if queue is not None:
+        qq = _matrix(queue, "queue")
+        if qq.shape[1] != a.shape[1]:
+            raise ShapeMismatchError(f"queue has dim {qq.shape[1]}, the embeddings {a.shape[1]}", 2)
+    loss = ctypes.c_float()
+    dq, dk = _grads(grad, a.shape, b.shape)
+    check(_ffi.lib.ctr_moco_loss(_ptr(a), _ptr(b), a.shape[0], b.shape[0], a.shape[1], _ptr(qq),
+                                 0 if qq is None else qq.shape[0], float(temperature), ctypes.byref(loss),
+                                 _ptr(dq), _ptr(dk)))
+    return float(loss.value), dq, dk
 
 
 def byol_loss(p, z, *, grad: bool = True):

@@ -117,6 +117,27 @@ def test_supcon_with_pair_labels_is_ntxent():
     np.testing.assert_allclose(dz, np.concatenate([d1, d2]), atol=1e-7, rtol=1e-5)
 
 
+def test_moco_matches_numpy():
+    q, k = data(6, 8, seed=7)
+    rng = np.random.default_rng(8)
+    queue = rng.standard_normal((20, 8))
+    queue = (queue / np.linalg.norm(queue, axis=1, keepdims=True)).astype(np.float32)
+
+    def ref(qq):
+        qn = qq / np.linalg.norm(qq, axis=1, keepdims=True)
+        kn = k / np.linalg.norm(k, axis=1, keepdims=True)
+        logits = np.concatenate([(qn * kn).sum(1, keepdims=True), qn @ queue.T.astype(np.float64)], 1) / 0.2
+        mx = logits.max(1, keepdims=True)
+        return np.mean(mx[:, 0] + np.log(np.exp(logits - mx).sum(1)) - logits[:, 0])
+
+    loss, dq, dk = contrastive.moco_loss(q, k, queue, temperature=0.2)
+    assert abs(loss - ref(q.astype(np.float64))) < 1e-5 * max(1, loss)
+    np.testing.assert_allclose(dq, fd_grad(ref, q), atol=1e-5, rtol=1e-3)
+    assert contrastive.moco_loss(q, k, None)[0] == pytest.approx(0, abs=1e-7)   # the positive alone
+    with pytest.raises(contrastive.InvalidArgumentError):
+        contrastive.moco_loss(q, k, queue, temperature=0)
+
+
 def test_byol_barlow_vicreg():
     p, z = data(12, 7, seed=5)
     loss, dp, dz = contrastive.byol_loss(p, z)
