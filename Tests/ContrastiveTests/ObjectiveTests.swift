@@ -36,6 +36,7 @@ let objectiveCases: [OpCase] = {
         ntxentCase("decoupled + queue, n1", n: 1, d: 4, k: 3, decoupled: true),
         ntxentCase("euclidean", n: 4, d: 3, tau: 1, euclid: true, block: 3, scale: 0.4),
         ntxentCase("euclidean + queue", n: 3, d: 3, k: 4, tau: 2, euclid: true, scale: 0.4),
+        ntxentCase("euclidean + queue, blocks of 2", n: 5, d: 3, k: 4, tau: 2, euclid: true, block: 2, scale: 0.4),
         ntxentCase("n1 (one pair, positive only)", n: 1, d: 3),
     ]
     let labels: [Int32] = [0, 1, 0, 2, 1, 0, 3, 3]

@@ -20,12 +20,9 @@ public enum SimilarityKind: Int32, Sendable {
 ///
 ///     ℓ_i = log Σ_{j∈D(i)} exp(s_ij) − (1/|P(i)|) Σ_{p∈P(i)} s_ip,   loss = mean over anchors with P(i) ≠ ∅.
 ///
-/// Rows are processed in blocks of B against all columns (one GEMM per block into a B×(M+K)
-/// scratch), so memory is O((M+K)·D + B·(M+K)) instead of O(M²). The log-sum-exp subtracts the
-/// row maximum. Backward recomputes each block's similarities and, using the saved per-row
-/// log-sum-exps and the symmetry s_ij = s_ji of the anchor part, forms
-/// H_ij = ∂ℓ/∂s_ij + ∂ℓ/∂s_ji for the block's rows only, so the gradient of the block's rows is
-/// a single GEMM H·C with no cross-block accumulation (deterministic for a fixed thread count).
+/// Rows are processed in blocks of B (one GEMM per block into a B×(M+K) scratch), so memory is
+/// O((M+K)·D + B·(M+K)) instead of O(M²); log-sum-exps subtract the maximum. The kernels are in
+/// ContrastSymmetric.swift: they use s_ij = s_ji to compute each anchor pair once.
 public enum Contrast {
     /// Prepared inputs: the column matrix and what backward needs.
     public struct Prepared {
@@ -89,7 +86,7 @@ public enum Contrast {
     }
 
     /// Number of positives of every anchor, into `count` (M values).
-    static func positiveCounts(_ pos: Positives, m: Int, count: UnsafeMutablePointer<Int32>) {
+    public static func positiveCounts(_ pos: Positives, m: Int, count: UnsafeMutablePointer<Int32>) {
         switch pos {
         case .pairs:
             for i in 0..<m { count[i] = 1 }
@@ -100,174 +97,6 @@ public enum Contrast {
         }
     }
 
-    /// One block's logits: rows r0..<r1 against all columns, into s (rows × (M+K)).
-    @inline(__always)
-    static func logits(_ p: Prepared, r0: Int, r1: Int, invT: Float, euclid: Bool, s: UnsafeMutablePointer<Float>) {
-        let ncol = p.m + p.k, d = p.d, c = p.cols.data
-        BLAS.sgemm(transA: false, transB: true, m: r1 - r0, n: ncol, k: d, alpha: euclid ? 2 * invT : invT,
-                   a: c + r0 * d, lda: d, b: c, ldb: d, beta: 0, c: s, ldc: ncol)
-        if euclid {
-            let sq = p.sq.data
-            parallelFor(r1 - r0, grain: 1) { rows in
-                for r in rows {
-                    let row = s + r * ncol, si = sq[r0 + r] * invT
-                    for j in 0..<ncol { row[j] -= si + sq[j] * invT }
-                }
-            }
-        }
-    }
-
-    /// Forward: per-anchor log-sum-exps into `lse` (M) and the mean loss.
-    /// `count` holds |P(i)| (see `positiveCounts`). Anchors with no positive do not count.
-    public static func forward(_ p: Prepared, positives: Positives, count: UnsafePointer<Int32>, temperature: Float,
-                               similarity: SimilarityKind, decoupled: Bool, blockRows: Int,
-                               lse: UnsafeMutablePointer<Float>, workspace: Workspace) throws -> Float {
-        let m = p.m, ncol = p.m + p.k, half = m / 2
-        let invT = 1 / temperature, euclid = similarity == .negativeSquaredEuclidean
-        let b = Contrast.blockRows(blockRows, rows: m, columns: ncol)
-        let s = try workspace.tensor([b, ncol])
-        let rowLoss = try workspace.tensor([max(m, 1)])
-        var r0 = 0
-        while r0 < m {
-            let r1 = min(m, r0 + b)
-            logits(p, r0: r0, r1: r1, invT: invT, euclid: euclid, s: s.data)
-            let sp = s.data, rl = rowLoss.data
-            parallelFor(r1 - r0, grain: 1) { rows in
-                for r in rows {
-                    let i = r0 + r, row = sp + r * ncol
-                    row[i] = -.infinity
-                    var posSum: Float = 0
-                    switch positives {
-                    case .pairs:
-                        let j = (i + half) % m
-                        posSum = row[j]
-                        if decoupled { row[j] = -.infinity }
-                    case .labels(let lab):
-                        let li = lab[i]
-                        for j in 0..<m where j != i && lab[j] == li {
-                            posSum += row[j]
-                            if decoupled { row[j] = -.infinity }
-                        }
-                    }
-                    let mx = FastExp.max(row, ncol)
-                    let l = mx.isFinite ? mx + logf(FastExp.sumExp(row, ncol, shift: mx)) : mx
-                    lse[i] = l
-                    rl[i] = count[i] > 0 ? l - posSum / Float(count[i]) : 0
-                }
-            }
-            r0 = r1
-        }
-        var total = 0.0, anchors = 0
-        for i in 0..<m where count[i] > 0 { total += Double(rowLoss.data[i]); anchors += 1 }
-        return anchors > 0 ? Float(total / Double(anchors)) : 0
-    }
-
-    /// Backward: gradient of g·loss w.r.t. the anchor rows, written (or added, per view) into
-    /// `dst(i)` — a function giving row i's destination and whether to accumulate.
-    public static func backward(_ p: Prepared, positives: Positives, count: UnsafePointer<Int32>, temperature: Float,
-                                similarity: SimilarityKind, decoupled: Bool, blockRows: Int,
-                                lse: UnsafePointer<Float>, g: Float, workspace: Workspace,
-                                dst: (Int) -> (UnsafeMutablePointer<Float>, Bool)) throws {
-        let m = p.m, ncol = p.m + p.k, d = p.d, half = m / 2
-        let invT = 1 / temperature, euclid = similarity == .negativeSquaredEuclidean
-        var anchors = 0
-        for i in 0..<m where count[i] > 0 { anchors += 1 }
-        guard anchors > 0 else {
-            for i in 0..<m { let (q, acc) = dst(i); if !acc { q.update(repeating: 0, count: d) } }
-            return
-        }
-        // sc_i = g/A · [anchor i counts];  w_i = sc_i / |P(i)| (the weight of each positive).
-        let sc = try workspace.tensor([m]), w = try workspace.tensor([m])
-        for i in 0..<m {
-            sc.data[i] = count[i] > 0 ? g / Float(anchors) : 0
-            w.data[i] = count[i] > 0 ? sc.data[i] / Float(count[i]) : 0
-        }
-        let b = Contrast.blockRows(blockRows, rows: m, columns: ncol)
-        let s = try workspace.tensor([b, ncol])
-        let du = try workspace.tensor([b, d])
-        let rowSum = try workspace.tensor([b])
-        let dests = (0..<m).map { dst($0) }
-        var r0 = 0
-        while r0 < m {
-            let r1 = min(m, r0 + b)
-            logits(p, r0: r0, r1: r1, invT: invT, euclid: euclid, s: s.data)
-            let sp = s.data, scp = sc.data, wp = w.data, rs = rowSum.data
-            parallelFor(r1 - r0, grain: 1) { rows in
-                for r in rows {
-                    let i = r0 + r, row = sp + r * ncol
-                    let li = lse[i], si = scp[i]
-                    // H_ij = sc_i·exp(s_ij − lse_i) + sc_j·exp(s_ij − lse_j)   (anchor columns)
-                    //        sc_i·exp(s_ij − lse_i)                             (queue columns)
-                    // then the masked and positive entries are fixed up below.
-                    let liv = FastExp.V(repeating: li), siv = FastExp.V(repeating: si)
-                    var acc = FastExp.V(repeating: 0)
-                    var j = 0
-                    while j + 16 <= m {
-                        let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastExp.V.self)
-                        let lj = UnsafeRawPointer(lse + j).loadUnaligned(as: FastExp.V.self)
-                        let sj = UnsafeRawPointer(scp + j).loadUnaligned(as: FastExp.V.self)
-                        let h = siv * FastExp.exp(x - liv) + sj * FastExp.exp(x - lj)
-                        UnsafeMutableRawPointer(row + j).storeBytes(of: h, as: FastExp.V.self)
-                        acc += h
-                        j += 16
-                    }
-                    var tail: Float = 0
-                    while j < m {
-                        let h = si * FastExp.exp(row[j] - li) + scp[j] * FastExp.exp(row[j] - lse[j])
-                        row[j] = h; tail += h; j += 1
-                    }
-                    while j + 16 <= ncol {
-                        let x = UnsafeRawPointer(row + j).loadUnaligned(as: FastExp.V.self)
-                        let h = siv * FastExp.exp(x - liv)
-                        UnsafeMutableRawPointer(row + j).storeBytes(of: h, as: FastExp.V.self)
-                        acc += h
-                        j += 16
-                    }
-                    while j < ncol { let h = si * FastExp.exp(row[j] - li); row[j] = h; tail += h; j += 1 }
-                    var sum = acc.sum() + tail
-                    // The anchor itself is never a column of its own softmax.
-                    sum -= row[i]; row[i] = 0
-                    // Positives: −w_i − w_j, replacing the softmax terms when decoupled.
-                    func fix(_ j: Int) {
-                        let v = -(wp[i] + wp[j])
-                        if decoupled { sum += v - row[j]; row[j] = v } else { sum += v; row[j] += v }
-                    }
-                    switch positives {
-                    case .pairs: fix((i + half) % m)
-                    case .labels(let lab):
-                        let l = lab[i]
-                        for j in 0..<m where j != i && lab[j] == l { fix(j) }
-                    }
-                    rs[r] = sum
-                }
-            }
-            // du = H·C (·1/τ cosine, ·2/τ Euclidean: ∂s_ij/∂z_i = 2(z_j − z_i)/τ).
-            BLAS.sgemm(transA: false, transB: false, m: r1 - r0, n: d, k: ncol, alpha: euclid ? 2 * invT : invT,
-                       a: sp, lda: ncol, b: p.cols.data, ldb: d, beta: 0, c: du.data, ldc: d)
-            let dup = du.data, cols = p.cols.data, norms = p.norms.data
-            parallelFor(r1 - r0, grain: 8) { rows in
-                for r in rows {
-                    let i = r0 + r, dr = dup + r * d
-                    let (q, accum) = dests[i]
-                    if euclid {
-                        let zi = cols + i * d, k = 2 * invT * rs[r]
-                        for t in 0..<d { let v = dr[t] - k * zi[t]; q[t] = accum ? q[t] + v : v }
-                    } else {
-                        // through u = z / max(‖z‖, ε)
-                        let u = cols + i * d, nrm = norms[i]
-                        if nrm > normEps {
-                            let ug = Vec.dot(u, dr, d), inv = 1 / nrm
-                            for t in 0..<d { let v = (dr[t] - u[t] * ug) * inv; q[t] = accum ? q[t] + v : v }
-                        } else {
-                            let inv = 1 / normEps
-                            for t in 0..<d { let v = dr[t] * inv; q[t] = accum ? q[t] + v : v }
-                        }
-                    }
-                }
-            }
-            r0 = r1
-        }
-    }
 }
 
 // MARK: - Graph ops
