@@ -8,7 +8,8 @@ import Glibc
 /// (samples) each sum to 1 and whose columns (prototypes) each sum to ≈ B/K — exactly
 /// solo-learn's / SwAV's `sinkhorn` (global normalisation, then `iterations` rounds of
 /// "prototype sums → 1/K" followed by "sample sums → 1/B", then ×B), carried out on the two
-/// scaling vectors instead of the B × K matrix. Each row of S is shifted by its maximum before
+/// scaling vectors instead of the B × K matrix, one read of E per iteration (the row update
+/// and the next column sums share a pass; per-thread column sums are added in a fixed order). Each row of S is shifted by its maximum before
 /// the exp and the shift is carried in the initial row scaling, so no row of E underflows and
 /// the codes equal the unshifted algorithm's; a prototype whose every entry underflows gets no
 /// mass (a zero column) instead of a NaN.
@@ -47,53 +48,75 @@ public enum Sinkhorn {
         let r = UnsafeMutablePointer<T>.allocate(capacity: b), c = UnsafeMutablePointer<T>.allocate(capacity: k)
         defer { r.deallocate(); c.deallocate() }
         let invEps = 1 / epsilon
-        // E = exp((S − rowmax)/ε)
-        parallelFor(b, grain: max(1, 16384 / k)) { rows in
-            for i in rows {
-                let s = scores + i * k, er = e + i * k
-                let mx = FastExp.max(s, k)
-                if T.self == Float.self {
-                    FastExp.expRow(s, k, shift: mx, scale: Float(invEps), UnsafeMutableRawPointer(er).assumingMemoryBound(to: Float.self))
-                } else {
-                    for j in 0..<k { er[j] = exp((T(s[j]) - T(mx)) * invEps) }
-                }
-                r[i] = T(mx)
-            }
-        }
-        // The row shifts come back as the initial row scaling r_b = exp((max_b − max)/ε): the
-        // first prototype normalisation sees exactly exp(S/ε) up to one global factor (which
-        // cancels), so the result equals the unshifted algorithm's after any iteration count.
+        let rowGrain = max(1, 16384 / k)
+        let parts = parallelParts(b, grain: rowGrain)
+        // Per-part column sums Σ_b r_b E_bk over that part's rows, combined in part order.
+        let partial = UnsafeMutablePointer<T>.allocate(capacity: parts * k)
+        defer { partial.deallocate() }
+        // Row maxima first: the initial row scaling r_b = exp((max_b − max)/ε) carries the row
+        // shifts back, so the first prototype normalisation sees exp(S/ε) up to one global factor
+        // (which cancels) and the result equals the unshifted algorithm's after any iteration count.
+        parallelFor(b, grain: rowGrain) { rows in for i in rows { r[i] = T(FastExp.max(scores + i * k, k)) } }
         var gmax = -T.infinity
         for i in 0..<b { gmax = Swift.max(gmax, r[i]) }
-        for i in 0..<b { r[i] = T.self == Float.self ? T(Glibc.expf(Float((r[i] - gmax) * invEps))) : exp((r[i] - gmax) * invEps) }
-        let parts = parallelParts(k, grain: 64)
-        for _ in 0..<iterations {
-            // c_k = 1 / (K · Σ_b r_b E_bk)   — each thread owns a range of prototypes.
-            ThreadPool.shared.run(parts: parts) { p in
-                let cr = partRange(p, of: parts, k)
-                for j in cr { c[j] = 0 }
-                for i in 0..<b {
-                    let er = e + i * k, ri = r[i]
-                    for j in cr { c[j] += ri * er[j] }
-                }
-                for j in cr { c[j] = c[j] > 0 ? 1 / (T(k) * c[j]) : 0 }
-            }
-            // r_b = 1 / (B · Σ_k E_bk c_k)
-            parallelFor(b, grain: max(1, 16384 / k)) { rows in
-                for i in rows {
-                    let er = e + i * k
-                    var s: T = 0
-                    for j in 0..<k { s += er[j] * c[j] }
-                    r[i] = s > 0 ? 1 / (T(b) * s) : 0
-                }
+        let shifts = UnsafeMutablePointer<T>.allocate(capacity: b)
+        defer { shifts.deallocate() }
+        for i in 0..<b {
+            shifts[i] = r[i]
+            r[i] = T.self == Float.self ? T(Glibc.expf(Float((r[i] - gmax) * invEps))) : exp((r[i] - gmax) * invEps)
+        }
+        /// c ← 1 / (K · Σ_parts partial)
+        func finishColumns() {
+            for j in 0..<k {
+                var t: T = 0
+                for p in 0..<parts { t += partial[p * k + j] }
+                c[j] = t > 0 ? 1 / (T(k) * t) : 0
             }
         }
-        // Q = B · r_b · E_bk · c_k
-        parallelFor(b, grain: max(1, 16384 / k)) { rows in
-            for i in rows {
-                let er = e + i * k, o = out + i * k, ri = T(b) * r[i]
-                for j in 0..<k { o[j] = Float(ri * er[j] * c[j]) }
+        // Pass 1: E = exp((S − rowmax)/ε), accumulating the first column sums with r₀.
+        ThreadPool.shared.run(parts: parts) { p in
+            let acc = partial + p * k
+            acc.update(repeating: 0, count: k)
+            for i in partRange(p, of: parts, b) {
+                let s = scores + i * k, er = e + i * k
+                if T.self == Float.self {
+                    FastExp.expRow(s, k, shift: Float(shifts[i]), scale: Float(invEps), UnsafeMutableRawPointer(er).assumingMemoryBound(to: Float.self))
+                } else {
+                    for j in 0..<k { er[j] = exp((T(s[j]) - shifts[i]) * invEps) }
+                }
+                let ri = r[i]
+                for j in 0..<k { acc[j] += ri * er[j] }
             }
+        }
+        finishColumns()
+        // Each further pass: r_b = 1 / (B · Σ_k E_bk c_k) for the current c, then (except after
+        // the last iteration) the next column sums with that r — one read of E per iteration.
+        for it in 0..<iterations {
+            let last = it == iterations - 1
+            ThreadPool.shared.run(parts: parts) { p in
+                let acc = partial + p * k
+                if !last { acc.update(repeating: 0, count: k) }
+                for i in partRange(p, of: parts, b) {
+                    let er = e + i * k
+                    var s: T = 0
+                    if T.self == Float.self {
+                        s = T(Vec.dot(UnsafeRawPointer(er).assumingMemoryBound(to: Float.self),
+                                      UnsafeRawPointer(c).assumingMemoryBound(to: Float.self), k))
+                    } else {
+                        for j in 0..<k { s += er[j] * c[j] }
+                    }
+                    let ri: T = s > 0 ? 1 / (T(b) * s) : 0
+                    r[i] = ri
+                    if last {
+                        // Q = B · r_b · E_bk · c_k
+                        let o = out + i * k, bri = T(b) * ri
+                        for j in 0..<k { o[j] = Float(bri * er[j] * c[j]) }
+                    } else {
+                        for j in 0..<k { acc[j] += ri * er[j] }
+                    }
+                }
+            }
+            if !last { finishColumns() }
         }
     }
 }
