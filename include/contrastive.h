@@ -503,7 +503,8 @@ ctr_status ctr_supcon(const float *z, const int32_t *labels, int64_t n, int64_t 
 /** BYOL: loss = 2 - 2 · mean_i cos(p_i, z_i) between the online predictions p and the target
  *  projections z (n1 x dim and n2 x dim, n1 == n2). For the symmetrised loss call it twice
  *  (p1 with z2, p2 with z1) and add. dp is what you back-propagate; dz (usually NULL: the target
- *  takes no gradient in BYOL) is the gradient with respect to z.
+ *  takes no gradient in BYOL) is the gradient with respect to z. SimSiam's loss
+ *  -mean cos(p, stopgrad(z)) is (loss - 2)/2 of this call, with gradient dp/2.
  *  @return OK; INVALID_ARGUMENT (NULL, sizes < 1); SHAPE_MISMATCH (n1 != n2); NUMERIC. */
 ctr_status ctr_byol_loss(const float *p, const float *z, int64_t n1, int64_t n2, int64_t dim,
                          float *loss, float *dp, float *dz);
