@@ -4,6 +4,7 @@
 #   make test       install missing system packages, build, run every test
 #   make bench-ops  kernel benchmark (conv/BN/ReLU vs sgemm/memcpy measured in the same run)
 #   make bench-augment  SimCLR augmentation vs torchvision v2 measured in the same run
+#   make bench-loss  NT-Xent fwd+bwd and Sinkhorn vs PyTorch measured in the same run
 #
 SHELL        := /bin/bash
 SWIFT        ?= swift
@@ -23,7 +24,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install clean
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss clean
 
 all: lib examples c-tests
 
@@ -105,6 +106,8 @@ bench-embed: swift-build bench-python
 	.build/release/contrastive-bench embed --peer "$$(cat $(BUILD)/.bench-python) Tests/Bench/torch_peer.py"
 bench-augment: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench augment
+bench-loss: swift-build bench-python
+	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench loss
 
 # Install like a C library: header, the .so with its SONAME links, a pkg-config file.
 PREFIX ?= /usr/local

@@ -486,6 +486,161 @@ ctr_status ctr_dataset_copy_labels(const ctr_dataset *dataset, int64_t start, in
  *  @return OK, INVALID_ARGUMENT (fraction outside [0, 1] or NaN, NULL pointers) */
 ctr_status ctr_dataset_split(const ctr_dataset *dataset, double validation_fraction, uint64_t seed,
                              ctr_dataset **train, ctr_dataset **validation);
+/* Objectives: losses and their gradients for your own embeddings                           */
+/* ======================================================================================== */
+
+/* For users who train their own networks: given embeddings (float32, row-major, one row per
+ * sample), these calls return the loss and its gradient with respect to the embeddings, ready
+ * to back-propagate through your network. They follow solo-learn's formulations and are checked
+ * against PyTorch (Tests/ContrastiveTests/Fixtures/gen_objective_fixtures.py).
+ *
+ * Common rules.
+ *  - Shapes are explicit: each input has its row count (n1, n2, ...) and all share `dim`.
+ *    Rows ≥ 1, dim ≥ 1, rows × dim < 2^31. Views that must match and do not give
+ *    CTR_STATUS_SHAPE_MISMATCH.
+ *  - `loss` receives the scalar loss (required). Gradient pointers (n × dim floats each) may be
+ *    NULL when that gradient is not wanted; with all of them NULL only the loss is computed.
+ *    A gradient buffer is overwritten (not added to).
+ *  - NaN or ±Inf in any input, or a non-finite loss or gradient, gives CTR_STATUS_NUMERIC.
+ *  - On failure *loss and the gradient buffers are left untouched.
+ *  - The calls keep no state and may run concurrently from several threads (each uses the
+ *    library's threads, ctr_set_num_threads). Results are bit-identical run to run for a fixed
+ *    thread count. */
+
+/** Similarity used by the contrastive losses. */
+typedef enum ctr_similarity {
+    CTR_SIMILARITY_COSINE = 0,                 /**< rows L2-normalised inside (x/max(|x|,1e-12)), dot product */
+    CTR_SIMILARITY_NEG_SQUARED_EUCLIDEAN = 1   /**< -|u - v|^2 on the raw rows */
+} ctr_similarity;
+
+/** Options of ctr_ntxent. Fill with ctr_ntxent_options_default(). */
+typedef struct ctr_ntxent_options {
+    uint32_t struct_size;     /**< sizeof(ctr_ntxent_options), set by the default function */
+    float temperature;        /**< tau > 0 (default 0.5; SimCLR CIFAR uses 0.2) */
+    int32_t similarity;       /**< a ctr_similarity (default CTR_SIMILARITY_COSINE) */
+    int32_t decoupled;        /**< 1: DCL, the positive is left out of the denominator (default 0) */
+    const float *queue;       /**< queue_size x dim extra negatives (e.g. a memory bank), no
+                                   gradient; normalised inside for cosine. NULL when queue_size is 0 */
+    int64_t queue_size;       /**< rows of queue, >= 0 (default 0) */
+} ctr_ntxent_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_ntxent_options_default(ctr_ntxent_options *opts);
+
+/** NT-Xent / InfoNCE (SimCLR) over two views z1, z2 of the same n samples (row i of z1 and
+ *  row i of z2 are a positive pair): each of the 2n rows is an anchor whose positive is the
+ *  other view of its sample and whose negatives are the other 2n-2 rows plus the queue rows;
+ *      loss = mean over the 2n anchors of  -log( exp(s_pos/tau) / sum_{j != anchor} exp(s_j/tau) ).
+ *  Computed in row blocks (memory grows as (2n + K)·dim, not n^2).
+ *  @param z1, z2  n1 x dim and n2 x dim embeddings (n1 must equal n2)
+ *  @param opts    options, NULL for the defaults
+ *  @param dz1, dz2  gradients (n x dim each) or NULL
+ *  @return OK; INVALID_ARGUMENT (NULL z1/z2/loss, n or dim < 1, temperature <= 0 or not finite,
+ *          unknown similarity, decoupled not 0/1, queue NULL with queue_size > 0, queue_size < 0,
+ *          decoupled with no negative at all); SHAPE_MISMATCH (n1 != n2); NUMERIC; OUT_OF_MEMORY. */
+ctr_status ctr_ntxent(const float *z1, const float *z2, int64_t n1, int64_t n2, int64_t dim,
+                      const ctr_ntxent_options *opts, float *loss, float *dz1, float *dz2);
+
+/** Options of ctr_supcon. Fill with ctr_supcon_options_default(). */
+typedef struct ctr_supcon_options {
+    uint32_t struct_size;
+    float temperature;        /**< tau > 0 (default 0.1) */
+    int32_t similarity;       /**< a ctr_similarity (default CTR_SIMILARITY_COSINE) */
+} ctr_supcon_options;
+
+void ctr_supcon_options_default(ctr_supcon_options *opts);
+
+/** Supervised contrastive loss (SupCon): z holds n rows (all views stacked), labels[i] >= 0
+ *  its class; rows with the same label are positives of each other. For each anchor i with at
+ *  least one positive P(i): -mean_{p in P(i)} log softmax_{j != i}(s_ij/tau)_p; the loss is the
+ *  mean over those anchors (rows whose label occurs once are not anchors; if no row has a
+ *  positive the loss is 0). With labels = sample index this is NT-Xent.
+ *  @return OK; INVALID_ARGUMENT (NULL, n/dim < 1, a negative label — the message names the row,
+ *          bad temperature or similarity); NUMERIC; OUT_OF_MEMORY. */
+ctr_status ctr_supcon(const float *z, const int32_t *labels, int64_t n, int64_t dim,
+                      const ctr_supcon_options *opts, float *loss, float *dz);
+
+/** BYOL: loss = 2 - 2 · mean_i cos(p_i, z_i) between the online predictions p and the target
+ *  projections z (n1 x dim and n2 x dim, n1 == n2). For the symmetrised loss call it twice
+ *  (p1 with z2, p2 with z1) and add. dp is what you back-propagate; dz (usually NULL: the target
+ *  takes no gradient in BYOL) is the gradient with respect to z. SimSiam's loss
+ *  -mean cos(p, stopgrad(z)) is (loss - 2)/2 of this call, with gradient dp/2.
+ *  @return OK; INVALID_ARGUMENT (NULL, sizes < 1); SHAPE_MISMATCH (n1 != n2); NUMERIC. */
+ctr_status ctr_byol_loss(const float *p, const float *z, int64_t n1, int64_t n2, int64_t dim,
+                         float *loss, float *dp, float *dz);
+
+/** MoCo (v2) contrast: queries q against their keys k (n1 x dim and n2 x dim, n1 == n2, the
+ *  positives) and queue_size queued keys (negatives, rows used as given — MoCo stores them
+ *  L2-normalised; queue may be NULL when queue_size is 0). q and k are normalised inside:
+ *      loss = mean_i cross_entropy([q̂_i·k̂_i, q̂_i·queue_1, ..., q̂_i·queue_K] / temperature, 0).
+ *  dq is what you back-propagate; dk (usually NULL: keys come from the momentum encoder) is
+ *  the gradient with respect to k. The queue receives no gradient. For the symmetric loss call
+ *  it twice (q1 with k2, q2 with k1) and average.
+ *  @return OK; INVALID_ARGUMENT (NULL, sizes < 1, queue_size < 0, queue NULL with
+ *          queue_size > 0, temperature <= 0 or not finite); SHAPE_MISMATCH (n1 != n2); NUMERIC. */
+ctr_status ctr_moco_loss(const float *q, const float *k, int64_t n1, int64_t n2, int64_t dim,
+                         const float *queue, int64_t queue_size, float temperature,
+                         float *loss, float *dq, float *dk);
+
+/** Options of ctr_barlow_twins. Fill with ctr_barlow_twins_options_default(). */
+typedef struct ctr_barlow_twins_options {
+    uint32_t struct_size;
+    float lambda;             /**< off-diagonal weight, >= 0 (default 0.005) */
+    float scale;              /**< overall factor, > 0 (default 0.025, solo-learn's) */
+} ctr_barlow_twins_options;
+
+void ctr_barlow_twins_options_default(ctr_barlow_twins_options *opts);
+
+/** Barlow Twins: each view standardised per feature over the batch (biased variance,
+ *  eps 1e-5), C = z1ᵀz2/n, loss = scale · (sum_i (1 - C_ii)^2 + lambda · sum_{i!=j} C_ij^2).
+ *  Needs n >= 2. @return OK; INVALID_ARGUMENT; SHAPE_MISMATCH (n1 != n2); NUMERIC; OUT_OF_MEMORY
+ *  (dim^2 too large). */
+ctr_status ctr_barlow_twins(const float *z1, const float *z2, int64_t n1, int64_t n2, int64_t dim,
+                            const ctr_barlow_twins_options *opts, float *loss, float *dz1, float *dz2);
+
+/** Options of ctr_vicreg. Fill with ctr_vicreg_options_default(). */
+typedef struct ctr_vicreg_options {
+    uint32_t struct_size;
+    float invariance;         /**< weight of mean((z1 - z2)^2), >= 0 (default 25) */
+    float variance;           /**< weight of the hinge on the per-feature std, >= 0 (default 25) */
+    float covariance;         /**< weight of the off-diagonal covariance, >= 0 (default 1) */
+    float eps;                /**< inside the std's square root, > 0 (default 1e-4) */
+    float gamma;              /**< target std, >= 0 (default 1) */
+} ctr_vicreg_options;
+
+void ctr_vicreg_options_default(ctr_vicreg_options *opts);
+
+/** VICReg: invariance · mean((z1-z2)^2) + variance · (mean_j relu(gamma - std_j(z1)) +
+ *  mean_j relu(gamma - std_j(z2)))/2 + covariance · sum_v sum_{i!=j} Cov_ij(z_v)^2 / dim
+ *  (unbiased variance and covariance). Needs n >= 2.
+ *  @return as ctr_barlow_twins. */
+ctr_status ctr_vicreg(const float *z1, const float *z2, int64_t n1, int64_t n2, int64_t dim,
+                      const ctr_vicreg_options *opts, float *loss, float *dz1, float *dz2);
+
+/** Most prototypes ctr_sinkhorn accepts. */
+#define CTR_SINKHORN_MAX_PROTOTYPES 65536
+
+/** Options of ctr_sinkhorn. Fill with ctr_sinkhorn_options_default(). */
+typedef struct ctr_sinkhorn_options {
+    uint32_t struct_size;
+    float epsilon;            /**< entropic regularisation, > 0 (default 0.05) */
+    int32_t iterations;       /**< 1..1000 (default 3) */
+    int32_t use_double;       /**< 1: compute in float64 (default 0) */
+} ctr_sinkhorn_options;
+
+void ctr_sinkhorn_options_default(ctr_sinkhorn_options *opts);
+
+/** Sinkhorn-Knopp (SwAV's codes with the equal-partition constraint): from scores b x k
+ *  (samples x prototypes, e.g. normalised embeddings times normalised prototypes) computes
+ *  codes b x k whose rows each sum to 1 and whose columns each sum to about b/k (exactly after
+ *  enough iterations) — the same result as SwAV's / solo-learn's `sinkhorn`.
+ *  @param codes  b·k floats; may not overlap scores
+ *  @param codes_capacity  floats available in codes
+ *  @return OK; INVALID_ARGUMENT (NULL, b or k < 1, k > CTR_SINKHORN_MAX_PROTOTYPES, epsilon <= 0,
+ *          iterations outside 1..1000, use_double not 0/1); BUFFER_TOO_SMALL (codes_capacity <
+ *          b·k, nothing written); NUMERIC (non-finite score); OUT_OF_MEMORY. */
+ctr_status ctr_sinkhorn(const float *scores, int64_t b, int64_t k, const ctr_sinkhorn_options *opts,
+                        float *codes, size_t codes_capacity);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,6 +1,7 @@
 // contrastive-bench — benchmarks that print ratios measured in one run.
 //
 //   contrastive-bench ops [--reps N] [--threads T]   kernels vs sgemm / memcpy  (make bench-ops)
+//   contrastive-bench loss [--reps N]                NT-Xent / Sinkhorn vs PyTorch (make bench-loss; BENCH_PYTHON)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -130,6 +131,7 @@ do {
     case "ops": try benchOps(reps: reps, columns: columns)
     case "embed": try benchEmbed(reps: reps, peer: peer)
     case "augment": try benchAugment(reps: reps)
+    case "loss": try benchLoss(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })
     default:
         print("usage: contrastive-bench ops|embed [--reps N] [--threads T] [--peer 'python torch_peer.py']")
         exit(2)

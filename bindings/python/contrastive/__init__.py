@@ -18,6 +18,11 @@ Models (see :mod:`contrastive.model`; embedding needs numpy)::
         z = m.embed(uint8_images_nhwc, output="projector", normalize=True)
         m.save("model.safetensors")
 
+Objectives for your own networks (see :mod:`contrastive.objectives`; needs numpy)::
+
+    loss, dz1, dz2 = contrastive.ntxent(z1, z2, temperature=0.5)
+    codes = contrastive.sinkhorn(scores, epsilon=0.05, iterations=3)
+
 Failing calls raise a subclass of :class:`ContrastiveError` (see :mod:`contrastive.errors`).
 """
 
@@ -83,6 +88,13 @@ __all__ = [
     "AbiMismatchError",
     "Augmenter",
     "preview_png",
+    "ntxent",
+    "supcon",
+    "moco_loss",
+    "byol_loss",
+    "barlow_twins",
+    "vicreg",
+    "sinkhorn",
 ]
 
 _lib = _ffi.lib
@@ -259,11 +271,16 @@ def set_log_callback(fn: Optional[LogCallback], level: Optional[Union[LogLevel, 
 
 
 def __getattr__(name: str):
-    """Augmenter and preview_png load lazily: they need numpy, the core binding does not."""
+    """Augmenter, preview_png and the objectives load lazily: they need numpy, the core
+    binding does not."""
     if name in ("Augmenter", "preview_png"):
         from . import augment
 
         return getattr(augment, name)
+    if name in ("ntxent", "supcon", "moco_loss", "byol_loss", "barlow_twins", "vicreg", "sinkhorn"):
+        from . import objectives
+
+        return getattr(objectives, name)
     raise AttributeError(f"module 'contrastive' has no attribute {name!r}")
 
 

@@ -39,6 +39,12 @@ __all__ = [
     "CtrEmbedOptions",
     "CtrDatasetInfo",
     "ctr_augment_options",
+    "ctr_ntxent_options",
+    "ctr_supcon_options",
+    "ctr_barlow_twins_options",
+    "ctr_vicreg_options",
+    "ctr_sinkhorn_options",
+    "CTR_SINKHORN_MAX_PROTOTYPES",
     "candidate_paths",
     "load_library",
     "lib",
@@ -186,6 +192,70 @@ class ctr_augment_options(ctypes.Structure):
         ("mean", ctypes.POINTER(ctypes.c_float)),
         ("std", ctypes.POINTER(ctypes.c_float)),
     ]
+
+
+# --- Objectives (contrastive.h, section Objectives) — keep in sync; sizes are tested vs gcc ---
+
+
+class ctr_ntxent_options(ctypes.Structure):
+    """``ctr_ntxent_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("temperature", ctypes.c_float),
+        ("similarity", ctypes.c_int32),
+        ("decoupled", ctypes.c_int32),
+        ("queue", ctypes.POINTER(ctypes.c_float)),
+        ("queue_size", ctypes.c_int64),
+    ]
+
+
+class ctr_supcon_options(ctypes.Structure):
+    """``ctr_supcon_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("temperature", ctypes.c_float),
+        ("similarity", ctypes.c_int32),
+    ]
+
+
+class ctr_barlow_twins_options(ctypes.Structure):
+    """``ctr_barlow_twins_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("lambda_", ctypes.c_float),
+        ("scale", ctypes.c_float),
+    ]
+
+
+class ctr_vicreg_options(ctypes.Structure):
+    """``ctr_vicreg_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("invariance", ctypes.c_float),
+        ("variance", ctypes.c_float),
+        ("covariance", ctypes.c_float),
+        ("eps", ctypes.c_float),
+        ("gamma", ctypes.c_float),
+    ]
+
+
+class ctr_sinkhorn_options(ctypes.Structure):
+    """``ctr_sinkhorn_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("epsilon", ctypes.c_float),
+        ("iterations", ctypes.c_int32),
+        ("use_double", ctypes.c_int32),
+    ]
+
+
+#: ``CTR_SINKHORN_MAX_PROTOTYPES``
+CTR_SINKHORN_MAX_PROTOTYPES = 65536
 
 
 def candidate_paths() -> List[str]:
@@ -416,6 +486,43 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     #                              ctr_dataset **train, ctr_dataset **validation);
     _declare(dll, path, "ctr_dataset_split", ctr_status,
              [ctypes.c_void_p, ctypes.c_double, u64, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)])
+    # --- Objectives ------------------------------------------------------------------------
+    i64 = ctypes.c_int64
+    # void ctr_ntxent_options_default(ctr_ntxent_options *opts);  (and the four like it)
+    for name, st in (("ctr_ntxent_options_default", ctr_ntxent_options),
+                     ("ctr_supcon_options_default", ctr_supcon_options),
+                     ("ctr_barlow_twins_options_default", ctr_barlow_twins_options),
+                     ("ctr_vicreg_options_default", ctr_vicreg_options),
+                     ("ctr_sinkhorn_options_default", ctr_sinkhorn_options)):
+        _declare(dll, path, name, None, [ctypes.POINTER(st)])
+    # ctr_status ctr_ntxent(const float *z1, const float *z2, int64_t n1, int64_t n2, int64_t dim,
+    #                       const ctr_ntxent_options *opts, float *loss, float *dz1, float *dz2);
+    _declare(dll, path, "ctr_ntxent", ctr_status,
+             [f32p, f32p, i64, i64, i64, ctypes.POINTER(ctr_ntxent_options), f32p, f32p, f32p])
+    # ctr_status ctr_supcon(const float *z, const int32_t *labels, int64_t n, int64_t dim,
+    #                       const ctr_supcon_options *opts, float *loss, float *dz);
+    _declare(dll, path, "ctr_supcon", ctr_status,
+             [f32p, ctypes.POINTER(i32), i64, i64, ctypes.POINTER(ctr_supcon_options), f32p, f32p])
+    # ctr_status ctr_byol_loss(const float *p, const float *z, int64_t n1, int64_t n2, int64_t dim,
+    #                          float *loss, float *dp, float *dz);
+    _declare(dll, path, "ctr_byol_loss", ctr_status, [f32p, f32p, i64, i64, i64, f32p, f32p, f32p])
+    # ctr_status ctr_moco_loss(const float *q, const float *k, int64_t n1, int64_t n2, int64_t dim,
+    #     const float *queue, int64_t queue_size, float temperature, float *loss, float *dq,
+    #     float *dk);
+    _declare(dll, path, "ctr_moco_loss", ctr_status,
+             [f32p, f32p, i64, i64, i64, f32p, i64, ctypes.c_float, f32p, f32p, f32p])
+    # ctr_status ctr_barlow_twins(const float *z1, const float *z2, int64_t n1, int64_t n2,
+    #     int64_t dim, const ctr_barlow_twins_options *opts, float *loss, float *dz1, float *dz2);
+    _declare(dll, path, "ctr_barlow_twins", ctr_status,
+             [f32p, f32p, i64, i64, i64, ctypes.POINTER(ctr_barlow_twins_options), f32p, f32p, f32p])
+    # ctr_status ctr_vicreg(const float *z1, const float *z2, int64_t n1, int64_t n2, int64_t dim,
+    #                       const ctr_vicreg_options *opts, float *loss, float *dz1, float *dz2);
+    _declare(dll, path, "ctr_vicreg", ctr_status,
+             [f32p, f32p, i64, i64, i64, ctypes.POINTER(ctr_vicreg_options), f32p, f32p, f32p])
+    # ctr_status ctr_sinkhorn(const float *scores, int64_t b, int64_t k,
+    #                         const ctr_sinkhorn_options *opts, float *codes, size_t codes_capacity);
+    _declare(dll, path, "ctr_sinkhorn", ctr_status,
+             [f32p, i64, i64, ctypes.POINTER(ctr_sinkhorn_options), f32p, sz])
 
     return dll, path
 
