@@ -182,20 +182,3 @@ public final class AdamW: Optimizer {
         }
     }
 }
-
-/// Exponential moving average of one store into another of the same layout (momentum
-/// encoders): target ← τ·target + (1 − τ)·online, one pass over the flat block.
-public func emaUpdate(target: ParameterStore, online: ParameterStore, tau: Float) throws {
-    guard target.totalCount == online.totalCount else {
-        throw ContrastiveError.shape("EMA: target has \(target.totalCount) values, online \(online.totalCount)")
-    }
-    guard tau.isFinite, tau >= 0, tau <= 1 else { throw ContrastiveError.invalid("EMA: τ = \(tau) outside [0, 1]") }
-    let t = target.flatValues.data, o = online.flatValues.data
-    parallelFor(target.totalCount, grain: 1 << 15) { r in for i in r { t[i] = tau * t[i] + (1 - tau) * o[i] } }
-}
-
-/// The cosine momentum schedule of BYOL: τ(k) = 1 − (1 − τ_base)·(cos(πk/K) + 1)/2.
-public func cosineTau(base: Float, final: Float = 1, step k: Int, totalSteps K: Int) -> Float {
-    let p = Float(min(max(k, 0), max(K, 1))) / Float(max(K, 1))
-    return final - (final - base) * (cosf(.pi * p) + 1) / 2
-}
