@@ -86,7 +86,7 @@ struct DataTests {
         }
         #expect(status { _ = try IDX.load(images: try write("m", [1, 0, 8, 3] + Array(images[4...])), labels: nil) } == .format)
         #expect(status { _ = try IDX.load(images: try write("t", [0, 0, 0x0D, 3] + Array(images[4...])), labels: nil) } == .format)
-        #expect(status { _ = try IDX.load(images: try write("h", idxBytes([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1])), labels: nil) } != nil)
+        #expect(status { _ = try IDX.load(images: try write("h", idxBytes([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], data: [1])), labels: nil) } == .format)
         #expect(status { _ = try IDX.load(images: ip, labels: try write("l2", idxBytes([4], data: [0, 1, 2, 3]))) } == .format)
         #expect(status { _ = try IDX.load(images: ip, labels: ip) } == .format)
         #expect(status { _ = try IDX.load(images: dir.appendingPathComponent("missing").path, labels: nil) } == .io)
@@ -104,8 +104,13 @@ struct DataTests {
         #expect(files.count >= 4)
         for f in files {
             var bytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent(f)))
-            if Gzip.isGzip(bytes) { guard let b = try? Gzip.decompress(bytes, maxOutput: 1 << 22) else { continue }; bytes = b }
-            _ = try? IDX.parse(bytes, name: f)
+            // Every input either parses or is refused with FORMAT — never another status.
+            do {
+                if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, maxOutput: 1 << 22) }
+                _ = try IDX.parse(bytes, name: f)
+            } catch let e as ContrastiveError {
+                #expect(e.status == .format, "\(f): \(e)")
+            }
         }
     }
 }

@@ -212,7 +212,8 @@ struct GradCheckTests {
     @Test("batch_norm", arguments: [bnCase([4, 3, 5, 5], training: true), bnCase([4, 3, 5, 5], training: false),
                                      bnCase([8, 6], training: true), bnCase([8, 6], training: false),
                                      bnCase([2, 2, 1, 3], training: true),
-                                     bnCase([4, 3, 5, 5], training: true, relu: true), bnCase([8, 6], training: false, relu: true)])
+                                     bnCase([4, 3, 5, 5], training: true, relu: true), bnCase([8, 6], training: false, relu: true),
+                                     bnCase([8, 6], training: true, relu: true)])
     func batchNorm(_ op: OpCase) throws { try gradCheck(op) }
 
     @Test("elementwise, linear, pooling, shapes, rows, reductions", arguments: elementCases)

@@ -97,7 +97,8 @@ struct SafetensorsTests {
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 m[Int.random(in: 0..<m.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             }
-            _ = parseStatus(m)
+            let (s, msg) = parseStatus(m)
+            #expect(s == nil || s == .format, "mutation gave \(String(describing: s)): \(msg)")
         }
     }
 
@@ -108,7 +109,8 @@ struct SafetensorsTests {
         #expect(!files.isEmpty)
         for f in files {
             let data = try Data(contentsOf: dir.appendingPathComponent(f))
-            _ = parseStatus([UInt8](data))
+            let (s, msg) = parseStatus([UInt8](data))
+            #expect(s == nil || s == .format, "\(f) gave \(String(describing: s)): \(msg)")
         }
     }
 

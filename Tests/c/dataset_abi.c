@@ -92,6 +92,27 @@ int main(void) {
     CHECK(ctr_dataset_copy_labels(u, 0, 1, lb, 4) == CTR_STATUS_INVALID_ARGUMENT);
     ctr_dataset_free(u);
 
+    /* The procedural dataset: deterministic per (seed, index), labelled, bounded sizes. */
+    ctr_dataset *p1 = NULL, *p2 = NULL;
+    CHECK(ctr_dataset_procedural(12, 16, 5, &p1) == CTR_STATUS_OK && p1);
+    CHECK(ctr_dataset_procedural(12, 16, 5, &p2) == CTR_STATUS_OK && p2);
+    ctr_dataset_info pi = {sizeof pi, 0, 0, 0, 0, 0, 0};
+    CHECK(ctr_dataset_get_info(p1, &pi) == CTR_STATUS_OK && pi.count == 12 && pi.height == 16 && pi.channels == 3 && pi.has_labels == 1);
+    {
+        static uint8_t a[12 * 16 * 16 * 3], b[12 * 16 * 16 * 3];
+        CHECK(ctr_dataset_copy_images(p1, 0, 12, a, sizeof a) == CTR_STATUS_OK);
+        CHECK(ctr_dataset_copy_images(p2, 0, 12, b, sizeof b) == CTR_STATUS_OK);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    ctr_dataset_free(p1);
+    ctr_dataset_free(p2);
+    p1 = (ctr_dataset *)(void *)1;
+    CHECK(ctr_dataset_procedural(0, 16, 0, &p1) == CTR_STATUS_INVALID_ARGUMENT && p1 == NULL);
+    CHECK(ctr_dataset_procedural(-5, 16, 0, &p1) == CTR_STATUS_INVALID_ARGUMENT);
+    CHECK(ctr_dataset_procedural(4, 7, 0, &p1) == CTR_STATUS_INVALID_ARGUMENT);
+    CHECK(ctr_dataset_procedural(4, 2000, 0, &p1) == CTR_STATUS_INVALID_ARGUMENT);
+    CHECK(ctr_dataset_procedural(4, 16, 0, NULL) == CTR_STATUS_INVALID_ARGUMENT);
+
     /* Boundary. */
     ctr_dataset *x = (ctr_dataset *)(void *)1;
     CHECK(ctr_dataset_from_memory(NULL, 4, 2, 3, 3, NULL, &x) == CTR_STATUS_INVALID_ARGUMENT && x == NULL);

@@ -19,17 +19,9 @@ public struct AugmentRNG {
     @usableFromInline var words: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
     @usableFromInline var used = 4
 
-    @inlinable
-    static func splitmix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
     /// The stream of sample `index`, view `view` for (seed, epoch).
     public init(seed: UInt64, epoch: UInt64, index: Int64, view: Int) {
-        let k = AugmentRNG.splitmix(seed ^ AugmentRNG.splitmix(epoch ^ 0x5EED_0FE9_0C))
+        let k = splitMix64(seed ^ splitMix64(epoch ^ 0x5EED_0FE9_0C))
         key0 = UInt32(truncatingIfNeeded: k)
         key1 = UInt32(truncatingIfNeeded: k >> 32)
         c1 = UInt32(truncatingIfNeeded: view)

@@ -18,7 +18,9 @@ public enum IDX {
             let o = 4 + 4 * d
             dims.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let need = try checkedByteCount(dims)
+        guard let need = try? checkedByteCount(dims) else {
+            throw ContrastiveError(.format, "\(name): dimensions \(dims) describe more data than any file may hold")
+        }
         let start = 4 + 4 * nd
         guard bytes.count - start == need else {
             throw ContrastiveError(.format, "\(name): \(bytes.count - start) data bytes for dimensions \(dims) (\(need) expected)")

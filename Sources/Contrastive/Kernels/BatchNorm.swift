@@ -79,22 +79,18 @@ public enum BatchNorm {
                                      dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?, accumulateParams: Bool,
                                      mask: UnsafePointer<Float>? = nil) {
         let m = Float(n * s)
-        if s == 1, let mask {
-            // Rare (BN-ReLU on (N, D) heads): mask into a temporary and take the plain path.
-            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: max(n * c, 1))
-            defer { tmp.deallocate() }
-            for i in 0..<(n * c) { tmp[i] = mask[i] > 0 ? dy[i] : 0 }
-            backwardTrain(n: n, c: c, s: s, x: x, dy: tmp, gamma: gamma, mean: mean, invStd: invStd, dx: dx, accumulateX: accumulateX,
-                          dgamma: dgamma, dbeta: dbeta, accumulateParams: accumulateParams)
-            return
-        }
         if s == 1 {
             parallelFor(c, grain: 64) { feats in
                 let lo = feats.lowerBound, cnt = feats.count
                 var sdy = [Float](repeating: 0, count: cnt), sdyx = [Float](repeating: 0, count: cnt)
+                // g = dy, or dy where mask > 0 (a fused ReLU), read in place.
                 for i in 0..<n {
-                    let xr = x + i * c + lo, gr = dy + i * c + lo
-                    for j in 0..<cnt { let xh = (xr[j] - mean[lo + j]) * invStd[lo + j]; sdy[j] += gr[j]; sdyx[j] += gr[j] * xh }
+                    let xr = x + i * c + lo, gr = dy + i * c + lo, mr = mask.map { $0 + i * c + lo }
+                    for j in 0..<cnt {
+                        let g = mr.map { $0[j] > 0 ? gr[j] : 0 } ?? gr[j]
+                        let xh = (xr[j] - mean[lo + j]) * invStd[lo + j]
+                        sdy[j] += g; sdyx[j] += g * xh
+                    }
                 }
                 for j in 0..<cnt {
                     if let dbeta { dbeta[lo + j] = accumulateParams ? dbeta[lo + j] + sdy[j] : sdy[j] }
@@ -102,11 +98,12 @@ public enum BatchNorm {
                 }
                 if let dx {
                     for i in 0..<n {
-                        let xr = x + i * c + lo, gr = dy + i * c + lo, dr = dx + i * c + lo
+                        let xr = x + i * c + lo, gr = dy + i * c + lo, dr = dx + i * c + lo, mr = mask.map { $0 + i * c + lo }
                         for j in 0..<cnt {
                             let f = lo + j
+                            let g = mr.map { $0[j] > 0 ? gr[j] : 0 } ?? gr[j]
                             let xh = (xr[j] - mean[f]) * invStd[f]
-                            let v = gamma[f] * invStd[f] / m * (m * gr[j] - sdy[j] - xh * sdyx[j])
+                            let v = gamma[f] * invStd[f] / m * (m * g - sdy[j] - xh * sdyx[j])
                             dr[j] = accumulateX ? dr[j] + v : v
                         }
                     }

@@ -172,11 +172,13 @@ public enum Conv2D {
         let parts = threadsForImages(g)
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
-        let colSize = g.k * nbMax * P1, tmpSize = g.cout * nbMax * P1
+        let direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
+        // Single-image chunks write straight into y (no tmp); a direct 1×1 reads x (no col).
+        let colSize = direct && nbMax == 1 ? 0 : g.k * nbMax * P1
+        let tmpSize = nbMax == 1 ? 0 : g.cout * nbMax * P1
         let colS = try ws.scratch(Float.self, count: colSize * parts), col = colS.pointer
         let tmpS = try ws.scratch(Float.self, count: tmpSize * parts), tmp = tmpS.pointer
         defer { withExtendedLifetime((colS, tmpS)) {} }
-        let direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0
         ThreadPool.shared.run(parts: parts) { t in
             let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
             let col = col + t * colSize, tmp = tmp + t * tmpSize
