@@ -642,6 +642,19 @@ void ctr_sinkhorn_options_default(ctr_sinkhorn_options *opts);
 ctr_status ctr_sinkhorn(const float *scores, int64_t b, int64_t k, const ctr_sinkhorn_options *opts,
                         float *codes, size_t codes_capacity);
 
+/* ======================================================================================== */
+/* Training                                                                                  */
+/* ======================================================================================== */
+
+/* (declarations of the training section go here) */
+
+
+/* ======================================================================================== */
+/* Evaluation                                                                                */
+/* ======================================================================================== */
+
+/* (declarations of the evaluation section go here) */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
