@@ -9,8 +9,38 @@ public protocol ContrastiveMethod: AnyObject {
     var trainableNetworks: [Network] { get }
     /// Loss and gradients for one batch: `views[v]` is view v of every image (N, C, H, W).
     func lossAndGradients(views: [Tensor], graph: Graph) throws -> Float
-    /// Rules applied after the optimizer step (EMA of the target, queue push, ...).
+    /// Rules applied after the optimizer step (EMA of the target, queue push, ...). With
+    /// gradient accumulation, several `lossAndGradients` calls precede one `afterStep`; what
+    /// they queued (keys, supports) is pushed here, all of it.
     func afterStep() throws
+    /// The encoder being learnt (backbone + projector): what is embedded and exported.
+    var encoder: Model { get }
+    /// Every network a training checkpoint holds, by name (online, target, predictor, ...).
+    var stateNetworks: [(name: String, network: Network)] { get }
+    /// Memory queues a training checkpoint holds, by name.
+    var stateQueues: [(name: String, queue: EmbeddingQueue)] { get }
+    /// Optimizer steps taken (drives τ schedules and prototype freezing); restored on resume.
+    var stepCount: Int { get set }
+    /// Momentum τ at the current step (nil without a momentum encoder).
+    var currentTau: Float? { get }
+    /// A copy of the first view's projections from the last `lossAndGradients` (for the
+    /// collapse measure).
+    var lastEmbedding: Tensor? { get }
+    /// Forget what the last `lossAndGradients` calls queued for `afterStep` (a skipped step).
+    func discardStep()
+}
+
+extension ContrastiveMethod {
+    public var stateQueues: [(name: String, queue: EmbeddingQueue)] { [] }
+    public var currentTau: Float? { nil }
+    public func discardStep() {}
+}
+
+/// A detached copy of a variable's value (kept past `Graph.reset`).
+func detachedCopy(_ v: Var) throws -> Tensor {
+    let t = try Tensor(zeros: v.shape)
+    t.copy(from: v.value)
+    return t
 }
 
 func checkViews(_ views: [Tensor], count: Int, method: String) throws {
@@ -30,6 +60,10 @@ public final class SimCLR: ContrastiveMethod {
     public let model: Model
     public var temperature: Float
     public var trainableNetworks: [Network] { [model.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
 
     public init(model: Model, temperature: Float = 0.2) throws {
         guard model.projector != nil else { throw ContrastiveError.invalid("SimCLR needs a model with a projection head") }
@@ -44,13 +78,14 @@ public final class SimCLR: ContrastiveMethod {
         let ctx = ForwardContext(graph: g, network: model.network, training: true)
         let z = try views.map { try model.forward(ctx, g.constant($0)).projection! }
         let loss = try g.ntxent(z[0], z[1], temperature: temperature)
+        lastEmbedding = try detachedCopy(z[0])
         let value = loss.value.data[0]
         try g.backward(loss)
         g.reset()
         return value
     }
 
-    public func afterStep() throws {}
+    public func afterStep() throws { stepCount += 1 }
 }
 
 /// BYOL (Grill et al. 2020; solo-learn's CIFAR defaults: projector 4096 → 256 with BN,
@@ -66,6 +101,13 @@ public final class BYOL: ContrastiveMethod {
     public let momentum: MomentumSchedule
     public private(set) var step = 0
     public var trainableNetworks: [Network] { predictor == nil ? [online.network] : [online.network, predictorNetwork] }
+    public var encoder: Model { online }
+    public var stateNetworks: [(name: String, network: Network)] {
+        [("online", online.network), ("target", target.network)] + (predictor == nil ? [] : [("predictor", predictorNetwork)])
+    }
+    public var stepCount: Int { get { step } set { step = newValue } }
+    public var currentTau: Float? { momentum.tau(step: step) }
+    public private(set) var lastEmbedding: Tensor?
 
     /// `predictor: nil` builds BYOL without a predictor (which collapses — useful to see the
     /// collapse measure work).
@@ -95,6 +137,7 @@ public final class BYOL: ContrastiveMethod {
         var p: [Var] = []
         for v in views {
             let z = try online.forward(ctx, g.constant(v)).projection!
+            if p.isEmpty { lastEmbedding = try detachedCopy(z) }
             p.append(try predictor.map { try $0(pctx, z) } ?? z)
         }
         let tctx = ForwardContext(graph: g, network: target.network, training: true)

@@ -40,6 +40,13 @@ public final class MoCoV2: ContrastiveMethod {
     public private(set) var step = 0
     private var pendingKeys: [Tensor] = []
     public var trainableNetworks: [Network] { [online.network] }
+    public var encoder: Model { online }
+    public var stateNetworks: [(name: String, network: Network)] { [("online", online.network), ("target", target.network)] }
+    public var stateQueues: [(name: String, queue: EmbeddingQueue)] { queues.enumerated().map { ("queue\($0.offset)", $0.element) } }
+    public var stepCount: Int { get { step } set { step = newValue } }
+    public var currentTau: Float? { momentum.tau(step: step) }
+    public private(set) var lastEmbedding: Tensor?
+    public func discardStep() { pendingKeys = [] }
 
     public init(config: Model.Config, queueSize: Int = 32768, temperature: Float = 0.2,
                 momentum: MomentumSchedule = .cosine(base: 0.99, final: 0.999, totalSteps: 1000)) throws {
@@ -70,13 +77,14 @@ public final class MoCoV2: ContrastiveMethod {
                                          try g.moco(q[1], g.stopGradient(k[0]), queue: queues[0].storage, temperature: temperature)), 0.5)
         let value = loss.value.data[0]
         try g.backward(loss)
-        pendingKeys = try k.map { t in let c = try Tensor(zeros: t.shape); c.copy(from: t.value); return c }
+        pendingKeys += try k.map(detachedCopy)
+        lastEmbedding = try detachedCopy(q[0])
         g.reset()
         return value
     }
 
     public func afterStep() throws {
-        for (v, keys) in pendingKeys.enumerated() { try queues[v].push(keys) }
+        for (i, keys) in pendingKeys.enumerated() { try queues[i % 2].push(keys) }
         pendingKeys = []
         try EMA.update(target: target.network, online: online.network, tau: momentum.tau(step: step))
         step += 1
@@ -89,6 +97,10 @@ public final class SimSiam: ContrastiveMethod {
     public let model: Model
     let predictor: PredictorHead
     public var trainableNetworks: [Network] { [model.network, predictor.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network), ("predictor", predictor.network)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
 
     public init(config: Model.Config, predictor: MLPHead.Config = MLPHead.Config(layers: 2, hidden: 512, output: 2048, batchNorm: true)) throws {
         let proj = try requireHead(config, "SimSiam")
@@ -102,6 +114,7 @@ public final class SimSiam: ContrastiveMethod {
         try checkViews(views, count: 2, method: "SimSiam")
         for n in trainableNetworks { n.params.zeroGrads() }
         let z = try project(model, views, g)
+        lastEmbedding = try detachedCopy(z[0])
         let p = try z.map { try predictor(g, $0) }
         let loss = try g.simsiamSymmetric(p1: p[0], z1: z[0], p2: p[1], z2: z[1])
         let value = loss.value.data[0]
@@ -110,7 +123,7 @@ public final class SimSiam: ContrastiveMethod {
         return value
     }
 
-    public func afterStep() throws {}
+    public func afterStep() throws { stepCount += 1 }
 }
 
 /// Barlow Twins (projector 2048 → 2048 with BN in solo-learn's CIFAR config; λ 5e-3 here,
@@ -120,6 +133,10 @@ public final class BarlowTwinsMethod: ContrastiveMethod {
     public var lambda: Float
     public var scale: Float
     public var trainableNetworks: [Network] { [model.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
 
     public init(config: Model.Config, lambda: Float = 5e-3, scale: Float = 0.1) throws {
         _ = try requireHead(config, "Barlow Twins")
@@ -132,6 +149,7 @@ public final class BarlowTwinsMethod: ContrastiveMethod {
         try checkViews(views, count: 2, method: "Barlow Twins")
         model.network.params.zeroGrads()
         let z = try project(model, views, g)
+        lastEmbedding = try detachedCopy(z[0])
         let loss = try g.barlowTwins(z[0], z[1], lambda: lambda, scale: scale)
         let value = loss.value.data[0]
         try g.backward(loss)
@@ -139,7 +157,7 @@ public final class BarlowTwinsMethod: ContrastiveMethod {
         return value
     }
 
-    public func afterStep() throws {}
+    public func afterStep() throws { stepCount += 1 }
 }
 
 /// VICReg (projector 2048 → 2048 with BN; weights 25 / 25 / 1).
@@ -147,6 +165,10 @@ public final class VICRegMethod: ContrastiveMethod {
     public let model: Model
     public var invariance: Float = 25, variance: Float = 25, covariance: Float = 1
     public var trainableNetworks: [Network] { [model.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
 
     public init(config: Model.Config) throws {
         _ = try requireHead(config, "VICReg")
@@ -157,6 +179,7 @@ public final class VICRegMethod: ContrastiveMethod {
         try checkViews(views, count: 2, method: "VICReg")
         model.network.params.zeroGrads()
         let z = try project(model, views, g)
+        lastEmbedding = try detachedCopy(z[0])
         let loss = try g.vicreg(z[0], z[1], invariance: invariance, variance: variance, covariance: covariance)
         let value = loss.value.data[0]
         try g.backward(loss)
@@ -164,7 +187,7 @@ public final class VICRegMethod: ContrastiveMethod {
         return value
     }
 
-    public func afterStep() throws {}
+    public func afterStep() throws { stepCount += 1 }
 }
 
 /// Supervised contrastive learning (SupCon; τ 0.1): set `labels` (one per image, ≥ 0) before
@@ -174,6 +197,10 @@ public final class SupConMethod: ContrastiveMethod {
     public var temperature: Float
     public var labels: [Int32] = []
     public var trainableNetworks: [Network] { [model.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
 
     public init(config: Model.Config, temperature: Float = 0.1) throws {
         _ = try requireHead(config, "SupCon")
@@ -188,7 +215,9 @@ public final class SupConMethod: ContrastiveMethod {
         let n = views[0].shape[0]
         guard labels.count == n else { throw ContrastiveError.shape("SupCon: \(labels.count) labels for \(n) images") }
         model.network.params.zeroGrads()
-        let z = try g.concat(try project(model, views, g))
+        let zs = try project(model, views, g)
+        lastEmbedding = try detachedCopy(zs[0])
+        let z = try g.concat(zs)
         let loss = try g.supcon(z, labels: Array((0..<views.count).map { _ in labels }.joined()), temperature: temperature)
         let value = loss.value.data[0]
         try g.backward(loss)
@@ -196,7 +225,7 @@ public final class SupConMethod: ContrastiveMethod {
         return value
     }
 
-    public func afterStep() throws {}
+    public func afterStep() throws { stepCount += 1 }
 }
 
 /// NNCLR (Dwibedi et al. 2021; solo-learn: projector 2048 → 256 with BN, predictor
@@ -209,8 +238,14 @@ public final class NNCLR: ContrastiveMethod {
     let predictor: PredictorHead
     public let support: EmbeddingQueue
     public var temperature: Float
-    private var pending: Tensor?
+    private var pending: [Tensor] = []
     public var trainableNetworks: [Network] { [model.network, predictor.network] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network), ("predictor", predictor.network)] }
+    public var stateQueues: [(name: String, queue: EmbeddingQueue)] { [("support", support)] }
+    public var stepCount = 0
+    public private(set) var lastEmbedding: Tensor?
+    public func discardStep() { pending = [] }
 
     public init(config: Model.Config, queueSize: Int = 65536, temperature: Float = 0.2,
                 predictor: MLPHead.Config = MLPHead.Config(layers: 2, hidden: 4096, output: 256, batchNorm: true)) throws {
@@ -238,16 +273,17 @@ public final class NNCLR: ContrastiveMethod {
                                          try g.nnclr(nn: nn[1], p[0], temperature: temperature)), 0.5)
         let value = loss.value.data[0]
         try g.backward(loss)
-        let keep = try Tensor(zeros: z[0].shape)
-        keep.copy(from: z[0].value)
-        pending = keep
+        let keep = try detachedCopy(z[0])
+        pending.append(keep)
+        lastEmbedding = keep
         g.reset()
         return value
     }
 
     public func afterStep() throws {
-        if let p = pending { try support.push(p) }
-        pending = nil
+        for p in pending { try support.push(p) }
+        pending = []
+        stepCount += 1
     }
 }
 
@@ -274,6 +310,12 @@ public final class SwAV: ContrastiveMethod {
     public private(set) var step = 0
     private var pending: [Tensor] = []
     public var trainableNetworks: [Network] { [model.network, protoNetwork] }
+    public var encoder: Model { model }
+    public var stateNetworks: [(name: String, network: Network)] { [("model", model.network), ("prototypes", protoNetwork)] }
+    public var stateQueues: [(name: String, queue: EmbeddingQueue)] { queue.map { [("queue", $0)] } ?? [] }
+    public var stepCount: Int { get { step } set { step = newValue } }
+    public private(set) var lastEmbedding: Tensor?
+    public func discardStep() { pending = [] }
 
     public init(config: Model.Config, prototypes: Int = 3000, globalCrops: Int = 2, freezePrototypesSteps: Int = 0,
                 queueSize: Int = 0) throws {
@@ -302,6 +344,7 @@ public final class SwAV: ContrastiveMethod {
         for n in trainableNetworks { n.params.zeroGrads() }
         let n = views[0].shape[0], k = prototypes.count
         let z = try project(model, views, g).map { try g.l2Normalize($0) }
+        lastEmbedding = try detachedCopy(z[0])
         let pctx = ForwardContext(graph: g, network: protoNetwork, training: true)
         let scores = try z.map { try prototypes(pctx, $0) }
         // Codes of the global crops (no gradient), with the queue's scores on top when used.
@@ -327,7 +370,7 @@ public final class SwAV: ContrastiveMethod {
         try g.backward(loss)
         if step < freezePrototypesSteps { protoNetwork.params.zeroGrads() }
         if queue != nil {
-            pending = try (0..<globalCrops).map { v in let t = try Tensor(zeros: z[v].shape); t.copy(from: z[v].value); return t }
+            pending += try (0..<globalCrops).map { try detachedCopy(z[$0]) }
         }
         g.reset()
         return value

@@ -162,11 +162,12 @@ public final class Model {
         }
     }
 
-    /// Write every parameter and buffer (num_batches_tracked as int64) atomically.
-    public func save(to path: String) throws {
+    /// Write every parameter and buffer (num_batches_tracked as int64) atomically; without
+    /// `includeHead` only the backbone (torchvision's state_dict names, nothing else).
+    public func save(to path: String, includeHead: Bool = true) throws {
         var w = Safetensors.Writer()
-        w.metadata = metadata
-        for e in stateEntries {
+        w.metadata = includeHead ? metadata : metadata.filter { $0.0 != "projector" }
+        for e in stateEntries where includeHead || !e.name.hasPrefix("projector.") {
             if e.isBuffer && e.name.hasSuffix("num_batches_tracked") {
                 try w.add(e.name, shape: e.shape, int64: [Int64(network.buffers.value(e.index).data[0])])
             } else {

@@ -38,6 +38,15 @@ public final class EmbeddingQueue {
         pointer = 0
     }
 
+    /// Set the ring position after the storage was restored from a checkpoint.
+    public func restore(pointer p: Int, filled f: Int) throws {
+        guard p >= 0, p < capacity, f >= 0, f <= capacity else {
+            throw ContrastiveError(.format, "queue position \(p) / filled \(f) outside a queue of \(capacity) rows")
+        }
+        pointer = p
+        filled = f
+    }
+
     /// Enqueue a batch (B × D rows, B ≤ K), replacing the oldest rows.
     public func push(_ rows: UnsafePointer<Float>, count b: Int) throws {
         guard b >= 0, b <= capacity else {

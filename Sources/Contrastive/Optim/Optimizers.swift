@@ -30,7 +30,7 @@ func checkHyper(_ name: String, _ v: Float, min: Float = 0, max: Float = .greate
 /// `decayNormAndBias: false`, only on weights (biases and BN γ/β excluded).
 public final class SGD: Optimizer {
     public let momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, decayNormAndBias: Bool
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
     let velocity: Storage
 
     public init(store: ParameterStore, momentum: Float = 0.9, dampening: Float = 0, nesterov: Bool = false,
@@ -81,7 +81,7 @@ public final class SGD: Optimizer {
 /// `excludeNormAndBias` is set (SimCLR, BYOL).
 public final class LARS: Optimizer {
     public let momentum: Float, weightDecay: Float, eta: Float, eps: Float, clip: Bool, excludeNormAndBias: Bool, nesterov: Bool
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
     let velocity: Storage
 
     public init(store: ParameterStore, momentum: Float = 0.9, weightDecay: Float = 0, eta: Float = 0.02, eps: Float = 1e-8,
@@ -139,7 +139,7 @@ public final class LARS: Optimizer {
 /// exempts biases and BN parameters from the decay.
 public final class AdamW: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decayNormAndBias: Bool
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
     let m: Storage, v: Storage
 
     public init(store: ParameterStore, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
