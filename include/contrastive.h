@@ -486,6 +486,10 @@ ctr_status ctr_dataset_copy_labels(const ctr_dataset *dataset, int64_t start, in
  *  @return OK, INVALID_ARGUMENT (fraction outside [0, 1] or NaN, NULL pointers) */
 ctr_status ctr_dataset_split(const ctr_dataset *dataset, double validation_fraction, uint64_t seed,
                              ctr_dataset **train, ctr_dataset **validation);
+
+/** A new dataset holding images [start, start+count) (and their labels), copied.
+ *  @return OK, INVALID_ARGUMENT (range outside the dataset, count < 1, NULL), OUT_OF_MEMORY */
+ctr_status ctr_dataset_slice(const ctr_dataset *dataset, int64_t start, int64_t count, ctr_dataset **out);
 /* Objectives: losses and their gradients for your own embeddings                           */
 /* ======================================================================================== */
 
@@ -646,7 +650,239 @@ ctr_status ctr_sinkhorn(const float *scores, int64_t b, int64_t k, const ctr_sin
 /* Training                                                                                  */
 /* ======================================================================================== */
 
-/* (declarations of the training section go here) */
+/* A trainer runs self-supervised pre-training: every epoch it shuffles the dataset with a
+ * permutation keyed by (seed, epoch) (dropping the last partial batch), augments the next batch
+ * on a background thread while the current one trains, runs the method's forward/backward,
+ * steps the optimizer, then the method's rules (EMA target, queue push, prototype
+ * normalisation). Every step reports metrics; every epoch the effective rank of backbone
+ * features and, with a labelled validation split, online weighted-kNN accuracy.
+ * Determinism. Image i's views in epoch e are keyed by (seed, e, i, view), so for a fixed seed
+ * and thread count a run is bit-identical, and a run resumed from a checkpoint (saved at any
+ * step) continues exactly as the uninterrupted run: 2 epochs == 1 + save + load + 1.
+ * NaN guard. A step whose loss or gradient is NaN/Inf, or whose update would make a weight
+ * non-finite, never reaches the weights: its update, batch-norm statistics and queue pushes
+ * are undone and it is counted (CTR_NONFINITE_SKIP; training stops with CTR_STATUS_NUMERIC
+ * after max_skipped_steps such steps in a row), or training stops at once with
+ * CTR_STATUS_NUMERIC (CTR_NONFINITE_STOP). The weights are intact either way.
+ * Threads. One trainer, one thread at a time; the library's threads (ctr_set_num_threads) do
+ * the work. The callback runs on the calling thread. */
+
+typedef struct ctr_trainer ctr_trainer;
+
+/** Self-supervised methods (ctr_trainer_options.method). */
+typedef enum ctr_method {
+    CTR_METHOD_SIMCLR = 0,   /**< NT-Xent between two views (LARS 0.4, T 0.2, head 2048-256) */
+    CTR_METHOD_MOCOV2 = 1,   /**< MoCo v2+: EMA keys, queue (SGD 0.3, T 0.2, queue 32768, tau 0.99->0.999) */
+    CTR_METHOD_BYOL = 2,     /**< EMA target + predictor (LARS 1.0, head 4096-256 BN, tau 0.99->1) */
+    CTR_METHOD_SWAV = 3,     /**< Sinkhorn codes over 3000 prototypes, multi-crop (LARS 0.6, T 0.1) */
+    CTR_METHOD_SIMSIAM = 4,  /**< stop-gradient + predictor (SGD 0.5) */
+    CTR_METHOD_BARLOW = 5,   /**< Barlow Twins cross-correlation (LARS 0.3) */
+    CTR_METHOD_VICREG = 6,   /**< variance-invariance-covariance (LARS 0.3) */
+    CTR_METHOD_NNCLR = 7,    /**< nearest-neighbour positives from a support queue (LARS 0.4) */
+    CTR_METHOD_SUPCON = 8    /**< supervised contrastive: needs labels (LARS 0.4, T 0.1) */
+} ctr_method;
+
+/** Optimizers (ctr_trainer_options.optimizer). */
+typedef enum ctr_optimizer {
+    CTR_OPTIMIZER_DEFAULT = 0, /**< the method's recipe */
+    CTR_OPTIMIZER_SGD = 1,     /**< momentum SGD (PyTorch's formulation) */
+    CTR_OPTIMIZER_LARS = 2,    /**< LARS as solo-learn (trust coefficient lars_eta, clipping) */
+    CTR_OPTIMIZER_ADAMW = 3    /**< AdamW (decoupled weight decay) */
+} ctr_optimizer;
+
+/** Learning-rate schedules, evaluated per step. */
+typedef enum ctr_schedule {
+    CTR_SCHEDULE_COSINE = 0,   /**< linear warm-up over warmup_epochs, then cosine to 0 */
+    CTR_SCHEDULE_CONSTANT = 1,
+    CTR_SCHEDULE_STEP = 2      /**< times step_gamma at each of step_milestones (epochs) */
+} ctr_schedule;
+
+/** How the base rate grows with batch_size. */
+typedef enum ctr_lr_scaling {
+    CTR_LR_SCALING_NONE = 0,
+    CTR_LR_SCALING_LINEAR = 1, /**< lr * batch_size / 256 (the default, as solo-learn) */
+    CTR_LR_SCALING_SQRT = 2    /**< lr * sqrt(batch_size / 256) */
+} ctr_lr_scaling;
+
+/** What a non-finite step does. */
+typedef enum ctr_nonfinite {
+    CTR_NONFINITE_SKIP = 0,    /**< skip and count it (default) */
+    CTR_NONFINITE_STOP = 1     /**< stop with CTR_STATUS_NUMERIC */
+} ctr_nonfinite;
+
+/** Most step-schedule milestones accepted. */
+#define CTR_MAX_MILESTONES 8
+
+/** Options of ctr_trainer_create. Fill with ctr_trainer_options_default(). Numeric fields at
+ *  their "default" sentinel (0 or a negative value, as noted) take the method's recipe. */
+typedef struct ctr_trainer_options {
+    uint32_t struct_size;      /**< sizeof(ctr_trainer_options), set by the default function */
+    int32_t method;            /**< ctr_method (default CTR_METHOD_SIMCLR) */
+    ctr_model_options model;   /**< the encoder; default ResNet-18, CIFAR stem, 3 channels, and
+                                    head_layers 0 = the method's projection head */
+    const char *augment_preset;      /**< an augmentation preset name (see ctr_augment_options),
+                                          NULL = the method's (simclr-cifar / mocov2 / byol /
+                                          swav-cifar ...) at the dataset's image size */
+    const char *augment_description; /**< a pipeline in the description syntax; overrides the
+                                          preset. Normalisation that does not fit the channel
+                                          count is replaced by the dataset's channel mean/std */
+    int32_t epochs;            /**< >= 1 (default 10) */
+    int32_t batch_size;        /**< images per step, >= 2 (default 256) */
+    int32_t accumulation;      /**< micro-batches per step (gradient accumulation; each is its
+                                    own contrastive problem with its own BN statistics,
+                                    gradients averaged); must divide batch_size (default 1) */
+    uint64_t seed;             /**< shuffling, augmentation, initialisation (default 0) */
+    int32_t optimizer;         /**< ctr_optimizer (default CTR_OPTIMIZER_DEFAULT) */
+    float learning_rate;       /**< base rate before scaling; 0 = the method's (default 0) */
+    float weight_decay;        /**< < 0 = the method's (default -1) */
+    float momentum;            /**< SGD/LARS momentum, 0..1 (default 0.9) */
+    float lars_eta;            /**< LARS trust coefficient (default 0.02) */
+    int32_t lars_clip;         /**< 1: clip the LARS factor at 1 (default 1) */
+    int32_t lr_scaling;        /**< ctr_lr_scaling (default CTR_LR_SCALING_LINEAR) */
+    int32_t schedule;          /**< ctr_schedule (default CTR_SCHEDULE_COSINE) */
+    float warmup_epochs;       /**< < 0 = min(10, epochs/10) (default -1) */
+    int32_t num_milestones;    /**< CTR_SCHEDULE_STEP: entries of step_milestones (default 0) */
+    int32_t step_milestones[CTR_MAX_MILESTONES]; /**< epochs, increasing */
+    float step_gamma;          /**< (default 0.1) */
+    float temperature;         /**< 0 = the method's (default 0) */
+    int32_t queue_size;        /**< MoCo / NNCLR / SwAV queue rows; -1 = the method's (default -1) */
+    float tau_base, tau_final; /**< EMA momentum, cosine from base to final; < 0 = the method's */
+    int32_t prototypes;        /**< SwAV prototypes; 0 = 3000 (default 0) */
+    int32_t freeze_prototypes_epochs; /**< SwAV; -1 = 2 (default -1) */
+    int32_t swav_queue_start_epoch;   /**< SwAV queue joins from this epoch; -1 = never (default) */
+    int32_t nonfinite;         /**< ctr_nonfinite (default CTR_NONFINITE_SKIP) */
+    int32_t max_skipped_steps; /**< consecutive skips before CTR_STATUS_NUMERIC (default 10) */
+    int32_t knn_every;         /**< online kNN every N epochs with a validation set; 0 = off (default 1) */
+    int32_t knn_k;             /**< (default 20) */
+    float knn_temperature;     /**< (default 0.07) */
+    int32_t knn_max_train;     /**< training images in the kNN memory bank (default 10000) */
+    int32_t rank_samples;      /**< images for the per-epoch effective rank; 0 = off (default 2048) */
+    int32_t progress;          /**< 1: ctr_trainer_fit prints a progress line with ETA to stderr (default 0) */
+    int32_t image_height, image_width; /**< input size when no dataset is given (default 32) */
+} ctr_trainer_options;
+
+/** Fill *opts with the defaults above (sets struct_size and model.struct_size). NULL is ignored. */
+void ctr_trainer_options_default(ctr_trainer_options *opts);
+
+/** Metrics of one step (written by the library; struct_size is set to the bytes written). */
+typedef struct ctr_step_metrics {
+    uint32_t struct_size;      /**< caller: sizeof(ctr_step_metrics) */
+    int32_t epoch;             /**< 0-based epoch of this step */
+    int64_t step;              /**< 0-based global step */
+    int64_t steps_per_epoch, total_steps;
+    float loss, learning_rate;
+    float tau;                 /**< EMA momentum after this step (NaN without a momentum encoder) */
+    double grad_norm;          /**< L2 norm of all trainable gradients */
+    double embedding_std;      /**< std of L2-normalised projections x sqrt(d): ~1 healthy, -> 0 collapsed */
+    double images_per_second, seconds;
+    int32_t skipped;           /**< 1: the step was not finite and was skipped */
+    int32_t ended_epoch;       /**< 1: this step ended an epoch */
+} ctr_step_metrics;
+
+/** Metrics of one epoch. */
+typedef struct ctr_epoch_metrics {
+    uint32_t struct_size;      /**< caller: sizeof(ctr_epoch_metrics) */
+    int32_t epoch;
+    double mean_loss;          /**< over the epoch's applied steps */
+    double effective_rank;     /**< of backbone features of rank_samples images (NaN if off) */
+    double knn_top1, knn_top5; /**< online weighted kNN on the validation set (NaN if none) */
+    double seconds;
+    int64_t skipped_steps;     /**< skipped so far in the run */
+} ctr_epoch_metrics;
+
+/** Called after every step (epoch == NULL) and additionally at the end of every epoch (with
+ *  both). Return 0 to go on, anything else to cancel: ctr_trainer_fit then returns
+ *  CTR_STATUS_CANCELLED after the current step, with the trainer consistent (save it, or call
+ *  fit again to continue). Runs on the thread that called fit; must not call into this
+ *  trainer. The pointers are valid during the call only. */
+typedef int32_t (*ctr_train_callback)(const ctr_step_metrics *step, const ctr_epoch_metrics *epoch,
+                                      void *user_data);
+
+/** Create a trainer for `train` (may be NULL for ctr_trainer_step_batch only; then the image
+ *  size comes from the options). `validation`, if not NULL, must be labelled, of the same image
+ *  size, and enables online kNN (which also needs labels on `train`). The datasets are copied
+ *  (they may be freed afterwards).
+ *  @return OK; INVALID_ARGUMENT (NULL out, bad option — the message names it, batch larger
+ *          than the dataset, SupCon without labels); SHAPE_MISMATCH (channels differ from the
+ *          model's, validation of another size); FORMAT (bad augmentation description);
+ *          UNSUPPORTED (an augmentation op refuses the channel count); OUT_OF_MEMORY. */
+ctr_status ctr_trainer_create(const ctr_trainer_options *opts, const ctr_dataset *train,
+                              const ctr_dataset *validation, ctr_trainer **out);
+
+/** Release a trainer (stops its prefetch thread). NULL is a no-op. */
+void ctr_trainer_free(ctr_trainer *trainer);
+
+/** Train until the configured epochs are done (continuing a resumed or cancelled run).
+ *  @param callback  may be NULL
+ *  @return OK; CANCELLED (the callback asked; consistent, resumable); NUMERIC (non-finite steps,
+ *          see above; weights intact); INVALID_ARGUMENT (no dataset); OUT_OF_MEMORY. */
+ctr_status ctr_trainer_fit(ctr_trainer *trainer, ctr_train_callback callback, void *user_data);
+
+/** One step on the next batch of the dataset (for your own loop); at an epoch's end the epoch
+ *  metrics are computed too (see ctr_trainer_history).
+ *  @param metrics  may be NULL
+ *  @return OK; INVALID_ARGUMENT (no dataset, or training already complete); NUMERIC. On
+ *          NUMERIC the same batch is tried again by the next call. */
+ctr_status ctr_trainer_step(ctr_trainer *trainer, ctr_step_metrics *metrics);
+
+/** One step on your own batch: n uint8 images (n x h x w x channels, interleaved), augmented
+ *  by the trainer's pipeline (random streams keyed by global step * n + i). `labels` (n values)
+ *  only for CTR_METHOD_SUPCON, else NULL. Advances the global step, not the epoch.
+ *  @return OK; INVALID_ARGUMENT (NULL, n < 2, n not divisible into the micro-batches);
+ *          SHAPE_MISMATCH (channels); NUMERIC. */
+ctr_status ctr_trainer_step_batch(ctr_trainer *trainer, const uint8_t *images, int64_t n, int32_t h,
+                                  int32_t w, int32_t channels, const int32_t *labels,
+                                  ctr_step_metrics *metrics);
+
+/** Where training stands. */
+typedef struct ctr_train_state {
+    uint32_t struct_size;      /**< caller: sizeof(ctr_train_state) */
+    int32_t epoch;             /**< epochs completed */
+    int32_t epochs;            /**< configured */
+    int64_t step_in_epoch, steps_per_epoch, global_step, total_steps;
+    int64_t skipped_steps;
+    int32_t finished;          /**< 1 when all epochs are done */
+    int32_t crop_height, crop_width, channels; /**< the encoder's input (first view) */
+} ctr_train_state;
+
+/** Fill *state (only the first state->struct_size bytes). @return OK, INVALID_ARGUMENT */
+ctr_status ctr_trainer_get_state(const ctr_trainer *trainer, ctr_train_state *state);
+
+/** Copy the per-epoch metrics so far (oldest first) into out. *count receives the number of
+ *  epochs recorded (also on BUFFER_TOO_SMALL). out may be NULL when capacity is 0.
+ *  @return OK, BUFFER_TOO_SMALL (nothing written), INVALID_ARGUMENT */
+ctr_status ctr_trainer_history(const ctr_trainer *trainer, ctr_epoch_metrics *out, size_t capacity,
+                               size_t *count);
+
+/** Save the whole training state (every network incl. EMA targets and predictors, optimizer
+ *  state, queues, prototypes, schedule position, epoch history) as safetensors, atomically:
+ *  on failure (full disk, I/O error) an existing file at `path` is left intact.
+ *  @return OK, INVALID_ARGUMENT, IO */
+ctr_status ctr_trainer_save(const ctr_trainer *trainer, const char *path);
+
+/** Restore a state written by ctr_trainer_save for the same method and architecture (create
+ *  the trainer with the same options). Everything is checked before anything changes.
+ *  @return OK; IO; FORMAT (not a training checkpoint, another method or architecture — the
+ *          message names what differs —, truncated or malformed); NUMERIC (NaN in a tensor). */
+ctr_status ctr_trainer_load(ctr_trainer *trainer, const char *path);
+
+/** Write the encoder as a model checkpoint (ctr_model_load / torchvision naming): the backbone,
+ *  plus the projection head when include_head is 1. @return OK, INVALID_ARGUMENT, IO */
+ctr_status ctr_trainer_export_encoder(const ctr_trainer *trainer, const char *path, int32_t include_head);
+
+/** A model handle for the trainer's encoder (backbone + projector), e.g. to embed with it.
+ *  It shares the weights: it sees further training, and must not be used while the trainer
+ *  trains. Free it with ctr_model_free (independently of the trainer).
+ *  @return OK, INVALID_ARGUMENT */
+ctr_status ctr_trainer_get_model(ctr_trainer *trainer, ctr_model **out);
+
+/** Embed a whole dataset with the evaluation transform (resize to the training crop size,
+ *  the training normalisation), eval mode, no gradient: count x dim floats into out
+ *  (dim from ctr_model_output_dim on ctr_trainer_get_model's model).
+ *  @param output  ctr_embed_output; @param normalize 1: L2-normalised rows
+ *  @return OK; INVALID_ARGUMENT; SHAPE_MISMATCH (channels); BUFFER_TOO_SMALL (nothing written) */
+ctr_status ctr_trainer_embed_dataset(ctr_trainer *trainer, const ctr_dataset *dataset, int32_t output,
+                                     int32_t normalize, float *out, size_t out_capacity);
 
 
 /* ======================================================================================== */

@@ -117,3 +117,15 @@ public func ctr_dataset_split(_ dataset: OpaquePointer?, _ fraction: Double, _ s
         validation.pointee = makeHandle(b, tag: HandleTag.dataset)
     }
 }
+
+@_cdecl("ctr_dataset_slice")
+public func ctr_dataset_slice(_ dataset: OpaquePointer?, _ start: Int64, _ count: Int64, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "ctr_dataset_slice", "out is NULL") }
+    out.pointee = nil
+    return guarded("ctr_dataset_slice") {
+        let d = try object(dataset, tag: HandleTag.dataset, as: ImageDataset.self, name: "dataset")
+        let r = try rangeArgument(d, start, count)
+        guard r.count >= 1 else { throw ContrastiveError.invalid("count must be ≥ 1") }
+        out.pointee = makeHandle(try d.subset(Array(r)), tag: HandleTag.dataset)
+    }
+}

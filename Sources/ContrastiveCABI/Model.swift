@@ -5,7 +5,7 @@ import Glibc
 import Contrastive
 import CContrastiveHeader
 
-private func defaultModelOptions() -> ctr_model_options {
+func defaultModelOptions() -> ctr_model_options {
     var o = ctr_model_options()
     o.struct_size = UInt32(MemoryLayout<ctr_model_options>.size)
     o.arch = 18
@@ -40,7 +40,7 @@ private func defaultEmbedOptions() -> ctr_embed_options {
 }
 
 /// Engine configuration from the C options, every field validated.
-private func modelConfig(_ o: ctr_model_options) throws -> Model.Config {
+func modelConfig(_ o: ctr_model_options) throws -> Model.Config {
     var cfg = Model.Config()
     cfg.seed = o.seed
     // Checked for every architecture, so a wrong value never passes silently.

@@ -28,6 +28,9 @@ public struct TrainConfig: Sendable {
     /// Augmentation; nil = the method's preset at the dataset's image size, with the
     /// dataset's per-channel mean/std when the preset's normalisation does not fit.
     public var augmentation: AugmentPipeline? = nil
+    /// A preset name used (at the dataset's image size) when `augmentation` is nil; nil = the
+    /// method's preset.
+    public var augmentationPreset: String? = nil
 
     public var optimizer: OptimizerKind = .lars
     /// Base learning rate (before `lrScaling`).
@@ -186,7 +189,7 @@ public struct TrainConfig: Sendable {
         case .nnclr: m += [("queue_size", "\(queueSize)")]
         default: break
         }
-        if let a = augmentation { m.append(("augmentation", a.description)) }
+        if let a = augmentation { m.append(("augmentation", a.description)) } else if let p = augmentationPreset { m.append(("augmentation_preset", p)) }
         return m
     }
 }

@@ -85,6 +85,8 @@ public final class Trainer {
     var epochLossSum = 0.0, epochLossCount = 0
     private var epochStart = 0.0
     public internal(set) var history: [EpochMetrics] = []
+    /// Metrics of the last step taken.
+    public private(set) var lastStep: StepMetrics?
     /// Print a progress line with ETA to stderr during `fit`.
     public var progress = false
 
@@ -134,7 +136,7 @@ public final class Trainer {
         }
         // Augmentation: the given pipeline or the method's preset; normalisation from the data
         // when the preset's does not fit the channel count.
-        var pipe = try cfg.augmentation ?? AugmentPipeline.preset(TrainConfig.defaultAugmentation(cfg.method, side: min(h, w)),
+        var pipe = try cfg.augmentation ?? AugmentPipeline.preset(cfg.augmentationPreset ?? TrainConfig.defaultAugmentation(cfg.method, side: min(h, w)),
                                                                   size: min(h, w))
         if !pipe.mean.isEmpty, pipe.mean.count != 1, pipe.mean.count != inC {
             let (m, s) = dataset.map { Trainer.channelStats($0) } ?? ([Double](repeating: 0.5, count: inC), [Double](repeating: 0.25, count: inC))
@@ -421,6 +423,7 @@ public final class Trainer {
         globalStep += 1
         m.seconds = monotonicSeconds() - t0
         m.imagesPerSecond = Double(n) / max(m.seconds, 1e-9)
+        lastStep = m
         return m
     }
 
