@@ -54,6 +54,7 @@ from .errors import (
     check,
 )
 from .model import Model
+from .train import Trainer
 
 __all__ = [
     "__version__",
@@ -73,6 +74,7 @@ __all__ = [
     "set_log_level",
     "check",
     "Model",
+    "Trainer",
     "ContrastiveError",
     "InvalidArgumentError",
     "ShapeMismatchError",

@@ -486,6 +486,9 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     #                              ctr_dataset **train, ctr_dataset **validation);
     _declare(dll, path, "ctr_dataset_split", ctr_status,
              [ctypes.c_void_p, ctypes.c_double, u64, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)])
+    # --- Training (declared in _ffi_train.py) ------------------------------------------------
+    from . import _ffi_train
+    _ffi_train.declare(dll, path, _declare)
     # --- Objectives ------------------------------------------------------------------------
     i64 = ctypes.c_int64
     # void ctr_ntxent_options_default(ctr_ntxent_options *opts);  (and the four like it)

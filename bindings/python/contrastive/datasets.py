@@ -91,6 +91,12 @@ class Dataset:
         check(_lib.ctr_dataset_split(self._h, float(validation_fraction), int(seed) & (2**64 - 1), ctypes.byref(a), ctypes.byref(b)))
         return Dataset(a), Dataset(b)
 
+    def slice(self, start: int, count: int) -> "Dataset":
+        """A copy of images [start, start + count) and their labels."""
+        out = ctypes.c_void_p()
+        check(_lib.ctr_dataset_slice(self._h, int(start), int(count), ctypes.byref(out)))
+        return Dataset(out)
+
     def close(self) -> None:
         if getattr(self, "_h", None):
             _lib.ctr_dataset_free(self._h)

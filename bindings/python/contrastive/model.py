@@ -200,6 +200,19 @@ class Model:
             "seed": seed,
         }
 
+    @classmethod
+    def _from_handle(cls, handle: ctypes.c_void_p, config: Dict[str, Any]) -> "Model":
+        """Wrap a ``ctr_model`` handle made by the library (e.g. a trainer's encoder)."""
+        m = cls.__new__(cls)
+        m._lock = threading.RLock()
+        m._handle = handle
+        m._training = False
+        m._in_channels = int(config.get("in_channels", 3))
+        head = ctypes.c_int32(0)
+        m._has_head = _lib.ctr_model_output_dim(handle, OUTPUTS["projector"], ctypes.byref(head)) == 0
+        m._config = config
+        return m
+
     # ------------------------------------------------------------------------------------
     # Lifetime
     # ------------------------------------------------------------------------------------
