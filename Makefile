@@ -5,6 +5,7 @@
 #   make bench-ops  kernel benchmark (conv/BN/ReLU vs sgemm/memcpy measured in the same run)
 #   make bench-augment  SimCLR augmentation vs torchvision v2 measured in the same run
 #   make bench-loss  NT-Xent fwd+bwd and Sinkhorn vs PyTorch measured in the same run
+#   make bench-train one SimCLR training step (ResNet-18, ConvNet) vs PyTorch in the same run
 #
 SHELL        := /bin/bash
 SWIFT        ?= swift
@@ -24,7 +25,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss clean
+.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
 
 all: lib examples c-tests
 
@@ -108,6 +109,8 @@ bench-augment: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench augment
 bench-loss: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench loss
+bench-train: swift-build bench-python
+	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench train --reps 3
 
 # Install like a C library: header, the .so with its SONAME links, a pkg-config file.
 PREFIX ?= /usr/local

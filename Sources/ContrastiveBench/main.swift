@@ -2,6 +2,7 @@
 //
 //   contrastive-bench ops [--reps N] [--threads T]   kernels vs sgemm / memcpy  (make bench-ops)
 //   contrastive-bench loss [--reps N]                NT-Xent / Sinkhorn vs PyTorch (make bench-loss; BENCH_PYTHON)
+//   contrastive-bench train [--reps N]               SimCLR step vs PyTorch (make bench-train; BENCH_PYTHON)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -132,6 +133,7 @@ do {
     case "embed": try benchEmbed(reps: reps, peer: peer)
     case "augment": try benchAugment(reps: reps)
     case "loss": try benchLoss(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })
+    case "train": try benchTrain(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })
     default:
         print("usage: contrastive-bench ops|embed [--reps N] [--threads T] [--peer 'python torch_peer.py']")
         exit(2)

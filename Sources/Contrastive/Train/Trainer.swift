@@ -514,15 +514,15 @@ public final class Trainer {
         let width = 24, filled = width * done / max(stepsPerEpoch, 1)
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         let remaining = Double(totalSteps - globalStep) * m.seconds
-        let line = "epoch \(m.epoch + 1)/\(config.epochs) [\(bar)] \(done)/\(stepsPerEpoch) loss \(fmt(Double(m.loss), 4)) "
-            + "lr \(fmt(Double(m.learningRate), 4)) \(Int(m.imagesPerSecond)) img/s ETA \(formatDuration(remaining))"
+        let line = "epoch \(m.epoch + 1)/\(config.epochs) [\(bar)] \(done)/\(stepsPerEpoch) loss \(formatFixed(Double(m.loss), 4)) "
+            + "lr \(formatFixed(Double(m.learningRate), 4)) \(Int(m.imagesPerSecond)) img/s ETA \(formatDuration(remaining))"
         fputs("\r\(line)\u{1B}[K", stderr)
     }
 
     private func printEpoch(_ e: EpochMetrics) {
-        var line = "epoch \(e.epoch + 1)/\(config.epochs): loss \(fmt(e.meanLoss, 4)), rank \(fmt(e.effectiveRank, 1))"
-        if e.knnTop1.isFinite { line += ", kNN top-1 \(fmt(e.knnTop1 * 100, 2))%" }
-        line += ", \(fmt(e.seconds, 1)) s"
+        var line = "epoch \(e.epoch + 1)/\(config.epochs): loss \(formatFixed(e.meanLoss, 4)), rank \(formatFixed(e.effectiveRank, 1))"
+        if e.knnTop1.isFinite { line += ", kNN top-1 \(formatFixed(e.knnTop1 * 100, 2))%" }
+        line += ", \(formatFixed(e.seconds, 1)) s"
         fputs("\r\(line)\u{1B}[K\n", stderr)
     }
 }
@@ -532,7 +532,7 @@ extension Double {
 }
 
 /// `v` with `digits` decimals (no Foundation).
-public func fmt(_ v: Double, _ digits: Int) -> String {
+public func formatFixed(_ v: Double, _ digits: Int) -> String {
     guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
     var p = 1.0
     for _ in 0..<digits { p *= 10 }
