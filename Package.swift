@@ -61,6 +61,12 @@ let package = Package(
         ),
 
         // MARK: Tools
+        /// The `contrastive` command-line tool (installed as build/bin/contrastive).
+        .executableTarget(
+            name: "ContrastiveCLI",
+            dependencies: ["Contrastive"],
+            swiftSettings: engineFlags
+        ),
         .executableTarget(
             name: "ContrastiveBench",
             dependencies: ["Contrastive"],

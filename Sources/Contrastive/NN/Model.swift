@@ -26,6 +26,9 @@ public final class Model {
     public let projector: MLPHead?
     /// Training mode (batch statistics in BN). New models start in eval mode.
     public var training = false
+    /// Extra `key=value` metadata saved with the weights (a trainer records the input size and
+    /// normalisation it trained with, so evaluation can reproduce them).
+    public var extraMetadata: [(String, String)] = []
     /// Images per forward chunk in `embed` (bounds the workspace).
     public var embedChunk = 128
     private var graph: Graph?
@@ -151,7 +154,7 @@ public final class Model {
             m += [("arch", "convnet"), ("channels", cn.channels.map(String.init).joined(separator: ",")), ("in_channels", "\(cn.inChannels)")]
         }
         if let p = projector { m.append(("projector", p.config.descriptor)) }
-        return m
+        return m + extraMetadata
     }
 
     /// (name, shape, isBuffer, index) for every tensor, in state_dict order.
@@ -218,5 +221,55 @@ public final class Model {
             let t = e.isBuffer ? network.buffers.value(e.index) : network.params.value(e.index)
             v.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: v.count) }
         }
+    }
+}
+
+extension Model.Config {
+    /// The architecture described by a checkpoint's `__metadata__` (as `Model.metadata` writes
+    /// it: arch, stem, in_channels, width or channels, projector), so a checkpoint can be opened
+    /// without knowing how it was made. Unknown or malformed values → `.format`.
+    public init(metadata: [(String, String)]) throws {
+        func meta(_ k: String) -> String? { metadata.first { $0.0 == k }?.1 }
+        guard let arch = meta("arch") else { throw ContrastiveError(.format, "the checkpoint's metadata names no architecture (arch)") }
+        guard let cin = meta("in_channels").flatMap(Int.init), cin >= 1, cin <= 4096 else {
+            throw ContrastiveError(.format, "the checkpoint's metadata has no valid in_channels")
+        }
+        self.init()
+        if arch == "convnet" {
+            let ch = (meta("channels") ?? "").split(separator: ",").compactMap { Int($0) }
+            guard !ch.isEmpty, ch.count <= 16, ch.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
+                throw ContrastiveError(.format, "the checkpoint's metadata has invalid ConvNet channels \(meta("channels") ?? "")")
+            }
+            architecture = .convnet(ConvNet.Config(channels: ch, inChannels: cin))
+        } else if arch.hasPrefix("resnet"), let depth = Int(arch.dropFirst(6)), ResNet.supportedDepths.contains(depth) {
+            guard let stem = meta("stem").flatMap(ResNet.Stem.init(rawValue:)) else {
+                throw ContrastiveError(.format, "the checkpoint's metadata has no valid stem")
+            }
+            let width = meta("width").flatMap(Float.init) ?? 1
+            guard width.isFinite, width > 0, width <= 16 else { throw ContrastiveError(.format, "invalid width \(width)") }
+            architecture = .resnet(ResNet.Config(depth: depth, stem: stem, inChannels: cin, width: width))
+        } else {
+            throw ContrastiveError(.format, "unknown architecture \(arch) in the checkpoint's metadata")
+        }
+        if let p = meta("projector") {
+            // mlp<layers>/<hidden>/<output>/bn<batchNorm><lastBatchNorm>
+            let parts = p.split(separator: "/")
+            guard parts.count == 4, parts[0].hasPrefix("mlp"), let l = Int(parts[0].dropFirst(3)), let h = Int(parts[1]), let o = Int(parts[2]),
+                  parts[3].count == 4, parts[3].hasPrefix("bn"), l >= 1, l <= 16, h >= 1, o >= 1, h <= 1 << 16, o <= 1 << 16 else {
+                throw ContrastiveError(.format, "invalid projector description \(p) in the checkpoint's metadata")
+            }
+            let bits = Array(parts[3].dropFirst(2))
+            projector = MLPHead.Config(layers: l, hidden: h, output: o, batchNorm: bits[0] == "1", lastBatchNorm: bits[1] == "1")
+        }
+    }
+}
+
+extension Model {
+    /// Open a model checkpoint: the architecture from its metadata, then the weights.
+    public static func open(_ path: String) throws -> Model {
+        let f = try Safetensors.File(path: path)
+        let m = try Model(try Config(metadata: f.metadata))
+        try m.load(f)
+        return m
     }
 }

@@ -60,7 +60,7 @@ extension Trainer {
         if let m = f.meta("config.method"), m != config.method.rawValue {
             problems.append("checkpoint of method \(m), the trainer runs \(config.method.rawValue)")
         }
-        for (k, v) in model.metadata where k != "format" && k != "library_version" {
+        for (k, v) in model.metadata where ["arch", "stem", "in_channels", "width", "channels", "projector"].contains(k) {
             if let theirs = f.meta("model.\(k)"), theirs != v { problems.append("model \(k) is \(theirs) in the checkpoint, \(v) here") }
         }
         let expected = stateTensors()

@@ -195,6 +195,8 @@ public final class Trainer {
             }
         }
         graph = try Graph()
+        model.extraMetadata = [("input_size", "\(ch)x\(cw)"), ("normalize_mean", pipe.mean.map { "\($0)" }.joined(separator: ",")),
+                               ("normalize_std", pipe.std.map { "\($0)" }.joined(separator: ","))]
     }
 
     deinit { pixels?.deallocate() }
@@ -475,8 +477,9 @@ public final class Trainer {
 
     /// Features of dataset rows through the evaluation transform (resize to the training crop
     /// size, normalise) and the encoder in eval mode, no gradient: rows.count × dim floats.
-    public func embed(_ data: ImageDataset, rows: [Int], output: Model.Output, normalize: Bool = false) throws -> [Float] {
+    public func embed(_ data: ImageDataset, rows: [Int], output: Model.Output, normalize: Bool = false, using other: Model? = nil) throws -> [Float] {
         guard data.channels == channels else { throw ContrastiveError.shape("images have \(data.channels) channels, the model expects \(channels)") }
+        let model = other ?? self.model
         guard let dim = model.outputDim(output) else { throw ContrastiveError.invalid("the model has no projector") }
         var out = [Float](repeating: 0, count: rows.count * dim)
         let wasTraining = model.training
