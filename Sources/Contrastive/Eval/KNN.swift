@@ -111,9 +111,15 @@ public enum KNN {
                 parallelFor(rows, grain: 8) { range in
                     for r in range {
                         let hr = h + r * k, sr = s + r * cols
-                        for j in 0..<cols {
+                        // Similarities strictly below the current k-th best cannot enter:
+                        // a float compare skips them without building a key.
+                        var floor = hr[0] == UInt64.max ? -Float.infinity : EvalRows.rankSimilarity(hr[0])
+                        for j in 0..<cols where sr[j] >= floor {
                             let key = EvalRows.rankKey(sr[j], base + j)
-                            if key < hr[0] { EvalRows.heapReplaceTop(hr, k, key) }
+                            if key < hr[0] {
+                                EvalRows.heapReplaceTop(hr, k, key)
+                                floor = hr[0] == UInt64.max ? -Float.infinity : EvalRows.rankSimilarity(hr[0])
+                            }
                         }
                     }
                 }
