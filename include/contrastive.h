@@ -735,8 +735,9 @@ typedef struct ctr_linear_probe_options {
     double l2;                /**< lambda >= 0 of (lambda/2)·|W|^2 (default 1e-4); for SGD it is the
                                    weight decay. scikit-learn's C = 1 / (lambda · n_train) */
     int32_t standardize;      /**< 1: standardise features with the train mean / std (default 1) */
-    int32_t max_iterations;   /**< L-BFGS: iterations, >= 1 (default 500) */
-    double tolerance;         /**< L-BFGS: stop when max |gradient| <= tolerance, >= 0 (default 1e-5) */
+    int32_t max_iterations;   /**< L-BFGS: iterations, >= 1 (default 100, as scikit-learn's max_iter) */
+    double tolerance;         /**< L-BFGS: stop when max |gradient| <= tolerance, >= 0 (default 1e-4,
+                                   as scikit-learn's tol on the same mean-loss objective) */
     int32_t epochs;           /**< SGD: passes over the training split, >= 1 (default 100) */
     int32_t batch_size;       /**< SGD: rows per step, >= 1 (default 256) */
     double learning_rate;     /**< SGD: peak learning rate > 0 (default 0.1), cosine-decayed to 0 */
@@ -770,7 +771,8 @@ typedef struct ctr_linear_probe_result {
  *  @return OK; INVALID_ARGUMENT (NULLs, sizes, labels, unknown solver, standardize not 0/1,
  *          l2 < 0, max_iterations / epochs / batch_size < 1, tolerance < 0, learning_rate <= 0,
  *          momentum outside [0, 1), non-finite option); BUFFER_TOO_SMALL; NUMERIC (NaN/Inf
- *          feature, or SGD diverged — lower the learning rate); OUT_OF_MEMORY. */
+ *          feature, or SGD diverged — lower the learning rate); OUT_OF_MEMORY (also when
+ *          num_classes · (dim + 1) > 2^24 parameters). */
 ctr_status ctr_linear_probe(const float *train, const int32_t *train_labels, int64_t n_train,
                             const float *test, const int32_t *test_labels, int64_t n_test,
                             int64_t dim, int32_t num_classes, const ctr_linear_probe_options *opts,

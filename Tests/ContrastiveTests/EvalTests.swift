@@ -178,6 +178,7 @@ struct EvalTests {
         var o = LinearProbe.Options()
         o.l2 = c.double("l2")
         o.tolerance = 1e-6
+        o.maxIterations = 1000
         var w = [Float](repeating: 0, count: classes * d), b = [Float](repeating: 0, count: classes)
         let r = try Self.probe(c, o, weights: &w, bias: &b)
         // The objective is strictly convex (λ > 0), so both solvers find the same W. The loss

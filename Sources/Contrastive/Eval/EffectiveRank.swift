@@ -46,7 +46,7 @@ public enum EffectiveRank {
 
     /// Eigenvalues (ascending) of the min(n, d)-sided Gram matrix of x (optionally centred).
     public static func eigenvalues(_ x: UnsafePointer<Float>, n: Int, d: Int, centered: Bool) throws -> [Double] {
-        var mean = [Double](repeating: 0, count: centered ? d : 0)
+        let mean = try EvalBuffer<Double>(centered ? d : 0, "column means", repeating: 0)
         if centered {
             for i in 0..<n { for j in 0..<d { mean[j] += Double(x[i * d + j]) } }
             for j in 0..<d { mean[j] /= Double(n) }
@@ -70,15 +70,13 @@ public enum EffectiveRank {
             convert(x, rows: n, d: d, mean: mean, into: buf.base)
             LAPACK.outerGramUpper(a: buf.base, n: n, k: d, lda: d, c: gram.base, ldc: n)
         }
-        var w = [Double](repeating: 0, count: m)
-        try w.withUnsafeMutableBufferPointer { wp in
-            try LAPACK.symmetricEigenvalues(gram.base, n: m, into: wp.baseAddress!)
-        }
-        return w
+        let w = try EvalBuffer<Double>(m, "eigenvalues", repeating: 0)
+        try LAPACK.symmetricEigenvalues(gram.base, n: m, into: w.base)
+        return Array(UnsafeBufferPointer(start: w.base, count: m))
     }
 
-    private static func convert(_ x: UnsafePointer<Float>, rows: Int, d: Int, mean: [Double], into y: UnsafeMutablePointer<Double>) {
-        if mean.isEmpty {
+    private static func convert(_ x: UnsafePointer<Float>, rows: Int, d: Int, mean: EvalBuffer<Double>, into y: UnsafeMutablePointer<Double>) {
+        if mean.count == 0 {
             for t in 0..<(rows * d) { y[t] = Double(x[t]) }
         } else {
             for i in 0..<rows { for j in 0..<d { y[i * d + j] = Double(x[i * d + j]) - mean[j] } }

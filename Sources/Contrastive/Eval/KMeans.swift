@@ -50,7 +50,7 @@ public enum KMeans {
         parallelFor(n, grain: 256) { rows in
             for i in rows { var s = 0.0; for j in 0..<d { let v = Double(x[i * d + j]); s += v * v }; norms[i] = s }
         }
-        var mean = [Double](repeating: 0, count: d), sq = [Double](repeating: 0, count: d)
+        let mean = try EvalBuffer<Double>(d, "column means", repeating: 0), sq = try EvalBuffer<Double>(d, "column squares", repeating: 0)
         for i in 0..<n { for j in 0..<d { let v = Double(x[i * d + j]); mean[j] += v; sq[j] += v * v } }
         var varSum = 0.0
         for j in 0..<d { let m = mean[j] / Double(n); varSum += max(sq[j] / Double(n) - m * m, 0) }

@@ -33,10 +33,11 @@ public enum LinearProbe {
         public var l2: Double = 1e-4
         /// Standardise the features with the training split's statistics (true).
         public var standardize: Bool = true
-        /// L-BFGS: most iterations (500).
-        public var maxIterations: Int = 500
-        /// L-BFGS: stop when max |∇L| ≤ tolerance (1e-5).
-        public var tolerance: Double = 1e-5
+        /// L-BFGS: most iterations (100, scikit-learn's `max_iter`).
+        public var maxIterations: Int = 100
+        /// L-BFGS: stop when max |∇L| ≤ tolerance (1e-4, scikit-learn's `tol` on the same
+        /// mean-loss objective).
+        public var tolerance: Double = 1e-4
         /// SGD: passes over the training split (100).
         public var epochs: Int = 100
         /// SGD: peak learning rate η (0.1).
@@ -64,8 +65,12 @@ public enum LinearProbe {
         public var iterations: Int
     }
 
+    /// Most parameters (num_classes × (dim + 1)) a probe accepts: the L-BFGS history holds 20
+    /// Double copies of them (≈ 2.7 GB at the limit).
+    public static let maxParameters = 1 << 24
+
     /// Train on (train, trainLabels) and evaluate on (test, testLabels): nTrain × dim and
-    /// nTest × dim features, labels in 0..<numClasses. `weights` (numClasses × dim) and `bias`
+    /// nTest × dim features, labels in 0..<numClasses, numClasses × (dim + 1) ≤ `maxParameters`. `weights` (numClasses × dim) and `bias`
     /// (numClasses), if given, receive the classifier for the *raw* features (standardisation
     /// folded in: logits = x·Wᵀ + b), written only on success. Throws INVALID_ARGUMENT (sizes,
     /// labels, options), NUMERIC (NaN/Inf feature, or a diverging SGD run), OUT_OF_MEMORY.
@@ -77,6 +82,9 @@ public enum LinearProbe {
         let trainCount = try EvalCheck.matrix(rows: n, dim: d, "train")
         let testCount = try EvalCheck.matrix(rows: nTest, dim: d, "test")
         let cd = try checkedCount([c, d], what: "weights")
+        guard c * (d + 1) <= maxParameters else {
+            throw ContrastiveError(.outOfMemory, "num_classes × (dim + 1) = \(c * (d + 1)) parameters is more than the probe's limit of \(maxParameters)")
+        }
         _ = try checkedCount([max(n, nTest), c], what: "logits")
         guard o.l2.isFinite, o.l2 >= 0 else { throw ContrastiveError.invalid("l2 \(o.l2) must be a finite number ≥ 0") }
         switch o.solver {

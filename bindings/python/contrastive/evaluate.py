@@ -171,7 +171,7 @@ def knn(train, train_labels, test, test_labels, k: int = 200, temperature: float
 
 
 def linear_probe(train, train_labels, test, test_labels, *, num_classes: Optional[int] = None, solver: str = "lbfgs",
-                 l2: float = 1e-4, standardize: bool = True, max_iterations: int = 500, tolerance: float = 1e-5,
+                 l2: float = 1e-4, standardize: bool = True, max_iterations: int = 100, tolerance: float = 1e-4,
                  epochs: int = 100, batch_size: int = 256, learning_rate: float = 0.1, momentum: float = 0.9,
                  seed: int = 0, return_weights: bool = False) -> LinearProbeResult:
     """Multinomial logistic regression on frozen features: mean cross-entropy + (l2/2)·|W|²

@@ -110,7 +110,7 @@ def test_linear_probe_is_optimal_and_accurate(solver):
     xtr, ytr, xte, yte = splits(300, 100, 10, 4, seed=3, spread=1.0)
     xtr = xtr * 3 + 1; xte = xte * 3 + 1
     lam = 1e-2
-    r = contrastive.linear_probe(xtr, ytr, xte, yte, solver=solver, l2=lam, tolerance=1e-6, epochs=80, batch_size=32,
+    r = contrastive.linear_probe(xtr, ytr, xte, yte, solver=solver, l2=lam, tolerance=1e-6, max_iterations=1000, epochs=80, batch_size=32,
                                  learning_rate=0.05, return_weights=True)
     gw, gb = probe_gradient(xtr, ytr, r.weights, r.bias, lam)
     # L-BFGS stops at max|grad| <= 1e-6 (in float32 logits): the numpy gradient at the returned
