@@ -891,6 +891,245 @@ ctr_status ctr_trainer_embed_dataset(ctr_trainer *trainer, const ctr_dataset *da
 
 /* (declarations of the evaluation section go here) */
 
+/* Evaluation of frozen features: weighted kNN, linear probe, retrieval, k-means and clustering
+ * scores, top-k accuracy and effective rank — for embeddings from ctr_model_embed_* or from
+ * any other network. They are checked against numpy / scikit-learn
+ * (Tests/ContrastiveTests/Fixtures/gen_eval_fixtures.py).
+ *
+ * Common rules.
+ *  - Features are float32, row-major, one row per sample: train is n_train x dim, test is
+ *    n_test x dim (the two splits share dim — there is a single dim argument). Rows >= 1,
+ *    dim >= 1, rows x dim < 2^31, else CTR_STATUS_INVALID_ARGUMENT (sizes < 1 or not fitting
+ *    int64 -> int) or CTR_STATUS_OUT_OF_MEMORY (a product too large).
+ *  - Class labels are int32 in 0 .. num_classes-1 (num_classes >= 1); a label outside it is
+ *    CTR_STATUS_INVALID_ARGUMENT and the message names the array and the index.
+ *  - NaN or +-Inf in a feature or score gives CTR_STATUS_NUMERIC naming the element.
+ *  - Results: result structs start with `uint32_t struct_size`, which the caller sets to
+ *    sizeof(the struct); the library writes only the first struct_size bytes (and leaves
+ *    struct_size itself as it was), so a caller built against an older, shorter struct keeps
+ *    working. Optional output arrays (may be NULL) come with their capacity in elements; a
+ *    capacity below what is needed is CTR_STATUS_BUFFER_TOO_SMALL before any work is done.
+ *  - On failure nothing is written: the result struct and every output array are left as they
+ *    were. On success all the requested outputs are written.
+ *  - The calls keep no state and may run concurrently from several threads (each uses the
+ *    library's threads, ctr_set_num_threads). Results are bit-identical run to run for a fixed
+ *    thread count (and, for k-means and SGD, a fixed seed). */
+
+/* ---- weighted kNN ----------------------------------------------------------------------- */
+
+/** Options of ctr_knn_evaluate. Fill with ctr_knn_options_default(). */
+typedef struct ctr_knn_options {
+    uint32_t struct_size;     /**< sizeof(ctr_knn_options), set by the default function */
+    int32_t k;                /**< neighbours, 1..n_train (default 200; solo-learn uses 20) */
+    float temperature;        /**< T > 0 of the vote weights exp(s/T) (default 0.1; solo-learn 0.07) */
+} ctr_knn_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_knn_options_default(ctr_knn_options *opts);
+
+/** Accuracies of ctr_knn_evaluate (fractions in [0, 1]). */
+typedef struct ctr_knn_result {
+    uint32_t struct_size;     /**< set by the caller to sizeof(ctr_knn_result) */
+    double top1;              /**< fraction of test rows whose predicted class is their label */
+    double top5;              /**< fraction whose label is among the min(5, num_classes) best */
+} ctr_knn_result;
+
+/** Weighted k-nearest-neighbour classification (InstDisc / lightly / solo-learn protocol).
+ *  Both splits are L2-normalised; s = cosine similarity (block-wise sgemm, memory bounded by a
+ *  few MB beyond the normalised training copy). Each test row keeps its k most similar
+ *  training rows (ties: lower training index) and
+ *      score(c) = sum over those neighbours j with label c of exp(s_j / T);
+ *  the prediction is the best score (ties: lower class index); top-5 asks whether the label is
+ *  among the min(5, num_classes) best (classes without votes rank last, by index).
+ *  @param opts         NULL for the defaults
+ *  @param result       required; receives top1 / top5
+ *  @param predictions  NULL, or n_test predicted classes (predictions_capacity >= n_test)
+ *  @param scores       NULL, or n_test x num_classes class scores normalised to sum to 1 per
+ *                      row (score(c) / sum_c score(c): the same ranking, no overflow at small T);
+ *                      scores_capacity >= n_test * num_classes
+ *  @return OK; INVALID_ARGUMENT (NULL train/test/labels/result, sizes < 1, num_classes < 1,
+ *          k < 1 or k > n_train, temperature <= 0 or not finite, a label out of range, bad
+ *          struct_size); BUFFER_TOO_SMALL; NUMERIC; OUT_OF_MEMORY. */
+ctr_status ctr_knn_evaluate(const float *train, const int32_t *train_labels, int64_t n_train,
+                            const float *test, const int32_t *test_labels, int64_t n_test,
+                            int64_t dim, int32_t num_classes, const ctr_knn_options *opts,
+                            ctr_knn_result *result, int32_t *predictions, size_t predictions_capacity,
+                            float *scores, size_t scores_capacity);
+
+/* ---- linear probe ----------------------------------------------------------------------- */
+
+/** Optimiser of the linear probe. */
+typedef enum ctr_probe_solver {
+    CTR_PROBE_LBFGS = 0,      /**< full-batch L-BFGS on the L2-penalised objective (deterministic) */
+    CTR_PROBE_SGD = 1         /**< mini-batch SGD, momentum, cosine schedule, seeded shuffle */
+} ctr_probe_solver;
+
+/** Options of ctr_linear_probe. Fill with ctr_linear_probe_options_default(). */
+typedef struct ctr_linear_probe_options {
+    uint32_t struct_size;     /**< sizeof(ctr_linear_probe_options), set by the default function */
+    int32_t solver;           /**< a ctr_probe_solver (default CTR_PROBE_LBFGS) */
+    double l2;                /**< lambda >= 0 of (lambda/2)·|W|^2 (default 1e-4); for SGD it is the
+                                   weight decay. scikit-learn's C = 1 / (lambda · n_train) */
+    int32_t standardize;      /**< 1: standardise features with the train mean / std (default 1) */
+    int32_t max_iterations;   /**< L-BFGS: iterations, >= 1 (default 100, as scikit-learn's max_iter) */
+    double tolerance;         /**< L-BFGS: stop when max |gradient| <= tolerance, >= 0 (default 1e-4,
+                                   as scikit-learn's tol on the same mean-loss objective) */
+    int32_t epochs;           /**< SGD: passes over the training split, >= 1 (default 100) */
+    int32_t batch_size;       /**< SGD: rows per step, >= 1 (default 256) */
+    double learning_rate;     /**< SGD: peak learning rate > 0 (default 0.1), cosine-decayed to 0 */
+    double momentum;          /**< SGD: heavy-ball momentum in [0, 1) (default 0.9) */
+    uint64_t seed;            /**< SGD: shuffle seed (default 0) */
+} ctr_linear_probe_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_linear_probe_options_default(ctr_linear_probe_options *opts);
+
+/** Results of ctr_linear_probe (accuracies are fractions in [0, 1]). */
+typedef struct ctr_linear_probe_result {
+    uint32_t struct_size;     /**< set by the caller to sizeof(ctr_linear_probe_result) */
+    int32_t iterations;       /**< L-BFGS iterations or SGD steps run (saturates at INT32_MAX) */
+    double top1;              /**< test top-1 accuracy */
+    double top5;              /**< test top-min(5, num_classes) accuracy */
+    double train_top1;        /**< top-1 accuracy on the training split */
+    double loss;              /**< final objective on the training split (see below) */
+} ctr_linear_probe_result;
+
+/** Linear probe: multinomial logistic regression on frozen features. With x̂ the features
+ *  standardised by the training split's per-column mean and population std (a constant
+ *  column keeps scale 1; standardize = 0 uses the raw features), logits z = W·x̂ + b and
+ *      loss = mean_i cross_entropy(z_i, y_i) + (l2/2)·|W|^2     (bias not penalised),
+ *  i.e. scikit-learn's LogisticRegression(multinomial) objective divided by C·n_train.
+ *  The model is trained on the training split and evaluated on the test split.
+ *  @param weights  NULL, or num_classes x dim floats (weights_capacity >= num_classes·dim):
+ *                  the classifier for the RAW features (standardisation folded in), so
+ *                  logits = x·weights^T + bias
+ *  @param bias     NULL, or num_classes floats (bias_capacity >= num_classes)
+ *  @return OK; INVALID_ARGUMENT (NULLs, sizes, labels, unknown solver, standardize not 0/1,
+ *          l2 < 0, max_iterations / epochs / batch_size < 1, tolerance < 0, learning_rate <= 0,
+ *          momentum outside [0, 1), non-finite option); BUFFER_TOO_SMALL; NUMERIC (NaN/Inf
+ *          feature, or SGD diverged — lower the learning rate); OUT_OF_MEMORY (also when
+ *          num_classes · (dim + 1) > 2^24 parameters). */
+ctr_status ctr_linear_probe(const float *train, const int32_t *train_labels, int64_t n_train,
+                            const float *test, const int32_t *test_labels, int64_t n_test,
+                            int64_t dim, int32_t num_classes, const ctr_linear_probe_options *opts,
+                            ctr_linear_probe_result *result, float *weights, size_t weights_capacity,
+                            float *bias, size_t bias_capacity);
+
+/* ---- retrieval -------------------------------------------------------------------------- */
+
+/** Options of ctr_retrieval_map. Fill with ctr_retrieval_options_default(). */
+typedef struct ctr_retrieval_options {
+    uint32_t struct_size;     /**< sizeof(ctr_retrieval_options), set by the default function */
+    int32_t k;                /**< cut-off of the @k metrics, 1..n_train (default 10) */
+} ctr_retrieval_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_retrieval_options_default(ctr_retrieval_options *opts);
+
+/** Means of ctr_retrieval_map over the queries that have a relevant training row. */
+typedef struct ctr_retrieval_result {
+    uint32_t struct_size;               /**< set by the caller to sizeof(ctr_retrieval_result) */
+    int32_t num_queries;                /**< queries the means are over */
+    int32_t num_without_relevant;       /**< queries left out: no training row has their label */
+    double map;                         /**< mean average precision over the full ranking */
+    double map_at_k;                    /**< mean AP@k */
+    double precision_at_k;              /**< mean fraction of relevant rows in the top k */
+    double recall_at_1;                 /**< fraction of queries whose nearest row is relevant */
+    double recall_at_k;                 /**< fraction with a relevant row in the top k */
+} ctr_retrieval_result;
+
+/** Retrieval by cosine similarity: each test row queries the whole training split, ranked by
+ *  similarity (ties: lower training index); a training row is relevant when its label equals
+ *  the query's (labels: any int32 values, only equality matters). With R relevant rows at
+ *  ranks r_1 < ... < r_R:
+ *      AP   = (1/R) · sum_i i / r_i                       (scikit-learn's average_precision_score
+ *                                                          when no similarities tie)
+ *      AP@k = (1/min(k, R)) · sum_{i : r_i <= k} i / r_i   (normalised by the best reachable)
+ *      P@k  = #{i : r_i <= k} / k,    recall@k = [r_1 <= k]
+ *  Queries with R = 0 are left out of every mean; if all are, the means are 0.
+ *  @param average_precision  NULL, or n_test doubles (ap_capacity >= n_test): each query's AP,
+ *                            -1 for a query without a relevant row
+ *  @return OK; INVALID_ARGUMENT (NULLs, sizes, k < 1 or k > n_train); BUFFER_TOO_SMALL; NUMERIC;
+ *          OUT_OF_MEMORY. Cost: n_test · n_train · (dim + log n_train). */
+ctr_status ctr_retrieval_map(const float *train, const int32_t *train_labels, int64_t n_train,
+                             const float *test, const int32_t *test_labels, int64_t n_test,
+                             int64_t dim, const ctr_retrieval_options *opts, ctr_retrieval_result *result,
+                             double *average_precision, size_t ap_capacity);
+
+/* ---- k-means and clustering scores ------------------------------------------------------- */
+
+/** Options of ctr_kmeans. Fill with ctr_kmeans_options_default(). */
+typedef struct ctr_kmeans_options {
+    uint32_t struct_size;     /**< sizeof(ctr_kmeans_options), set by the default function */
+    int32_t max_iterations;   /**< Lloyd iterations per restart, >= 1 (default 300) */
+    double tolerance;         /**< stop when sum_c |c_new - c_old|^2 <= tolerance · mean column
+                                   variance (scikit-learn's rule), >= 0 (default 1e-4) */
+    uint64_t seed;            /**< k-means++ seed (default 0) */
+    int32_t restarts;         /**< independent k-means++ starts; the lowest inertia wins, >= 1 (default 1) */
+} ctr_kmeans_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_kmeans_options_default(ctr_kmeans_options *opts);
+
+/** Outcome of ctr_kmeans. */
+typedef struct ctr_kmeans_result {
+    uint32_t struct_size;     /**< set by the caller to sizeof(ctr_kmeans_result) */
+    int32_t iterations;       /**< Lloyd iterations of the winning restart */
+    int32_t converged;        /**< 1 if it stopped by convergence, 0 by max_iterations */
+    double inertia;           /**< sum_i |x_i - centroid(assignment_i)|^2 (computed in double) */
+} ctr_kmeans_result;
+
+/** k-means on x (n x dim): k-means++ seeding (one D^2-weighted draw per centroid), Lloyd
+ *  iterations with sgemm distances (ties: lower centroid index; an empty cluster moves to the
+ *  row farthest from its centroid), stopped by no change in the assignments, by the tolerance,
+ *  or by max_iterations; then a last assignment to the final centroids.
+ *  @param k                 clusters, 1..n
+ *  @param assignments_out   NULL, or n cluster indices in 0..k-1 (assignments_capacity >= n)
+ *  @param centroids_out     NULL, or k x dim floats (centroids_capacity >= k·dim)
+ *  @return OK; INVALID_ARGUMENT (NULL x/result, sizes, k outside 1..n, bad options);
+ *          BUFFER_TOO_SMALL; NUMERIC; OUT_OF_MEMORY. */
+ctr_status ctr_kmeans(const float *x, int64_t n, int64_t dim, int32_t k, const ctr_kmeans_options *opts,
+                      ctr_kmeans_result *result, int32_t *assignments_out, size_t assignments_capacity,
+                      float *centroids_out, size_t centroids_capacity);
+
+/** Agreement of a clustering with true labels (scikit-learn's definitions). */
+typedef struct ctr_clustering_result {
+    uint32_t struct_size;     /**< set by the caller to sizeof(ctr_clustering_result) */
+    int32_t num_classes;      /**< distinct values in labels */
+    int32_t num_clusters;     /**< distinct values in assignments */
+    double nmi;               /**< normalized_mutual_info_score, arithmetic-mean normalisation */
+    double ari;               /**< adjusted_rand_score */
+    double purity;            /**< (1/n) · sum over clusters of their most frequent label's count */
+} ctr_clustering_result;
+
+/** NMI, ARI and purity of `assignments` against `labels` (n values each, >= 0; ids need not be
+ *  contiguous). Both single-cluster gives NMI 1; identical partitions give 1 for all three.
+ *  @return OK; INVALID_ARGUMENT (NULL, n < 1, a negative value — the message names it). */
+ctr_status ctr_clustering_scores(const int32_t *labels, const int32_t *assignments, int64_t n,
+                                 ctr_clustering_result *result);
+
+/* ---- top-k accuracy and effective rank --------------------------------------------------- */
+
+/** Top-k accuracy of a score matrix (n x num_classes, higher is better; logits, probabilities,
+ *  kNN scores). Row i is correct when fewer than k classes rank ahead of labels[i], where class
+ *  c ranks ahead of y when scores[c] > scores[y] or (scores[c] == scores[y] and c < y) — ties go
+ *  to the lower class index (scikit-learn breaks ties the other way; without ties they agree).
+ *  k >= num_classes makes every row correct.
+ *  @return OK (*accuracy in [0, 1]); INVALID_ARGUMENT (NULL, n or num_classes < 1, k < 1, a label
+ *          out of range); NUMERIC (a NaN/Inf score); OUT_OF_MEMORY. */
+ctr_status ctr_topk_accuracy(const float *scores, const int32_t *labels, int64_t n, int32_t num_classes,
+                             int32_t k, double *accuracy);
+
+/** Effective rank (Roy & Vetterli 2007, as in RankMe) of x (n x dim): with sigma the singular
+ *  values, p = sigma / sum(sigma), erank = exp(-sum p·log p), in [1, min(n, dim)] (0 for the
+ *  zero matrix). Computed from the eigenvalues of the smaller Gram matrix in double (LAPACK
+ *  dsyevd); eigenvalues below 1e-12 · the largest count as 0. A collapse diagnostic: the
+ *  trainer reports it every epoch.
+ *  @param centered  1: subtract the column means first (the spectrum of the covariance), 0: x as given
+ *  @return OK; INVALID_ARGUMENT (NULL, sizes < 1, centered not 0/1); NUMERIC; OUT_OF_MEMORY
+ *          (min(n, dim)^2 doubles are needed). Single-threaded. */
+ctr_status ctr_effective_rank(const float *x, int64_t n, int64_t dim, int32_t centered, double *rank);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -23,6 +23,12 @@ Objectives for your own networks (see :mod:`contrastive.objectives`; needs numpy
     loss, dz1, dz2 = contrastive.ntxent(z1, z2, temperature=0.5)
     codes = contrastive.sinkhorn(scores, epsilon=0.05, iterations=3)
 
+Evaluation of frozen features (see :mod:`contrastive.evaluate`; needs numpy)::
+
+    r = contrastive.knn(train, train_labels, test, test_labels, k=200, temperature=0.1)
+    p = contrastive.linear_probe(train, train_labels, test, test_labels)
+    contrastive.effective_rank(embeddings)
+
 Failing calls raise a subclass of :class:`ContrastiveError` (see :mod:`contrastive.errors`).
 """
 
@@ -97,6 +103,13 @@ __all__ = [
     "barlow_twins",
     "vicreg",
     "sinkhorn",
+    "knn",
+    "linear_probe",
+    "retrieval_map",
+    "kmeans",
+    "clustering_scores",
+    "topk_accuracy",
+    "effective_rank",
 ]
 
 _lib = _ffi.lib
@@ -272,8 +285,12 @@ def set_log_callback(fn: Optional[LogCallback], level: Optional[Union[LogLevel, 
         _log_callback = trampoline
 
 
+_EVALUATE_NAMES = ("knn", "linear_probe", "retrieval_map", "kmeans", "clustering_scores", "topk_accuracy",
+                   "effective_rank")
+
+
 def __getattr__(name: str):
-    """Augmenter, preview_png and the objectives load lazily: they need numpy, the core
+    """Augmenter, preview_png, the objectives and the evaluation calls load lazily: they need numpy, the core
     binding does not."""
     if name in ("Augmenter", "preview_png"):
         from . import augment
@@ -283,6 +300,10 @@ def __getattr__(name: str):
         from . import objectives
 
         return getattr(objectives, name)
+    if name in _EVALUATE_NAMES:
+        from . import evaluate
+
+        return getattr(evaluate, name)
     raise AttributeError(f"module 'contrastive' has no attribute {name!r}")
 
 

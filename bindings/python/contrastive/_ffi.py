@@ -45,6 +45,15 @@ __all__ = [
     "ctr_vicreg_options",
     "ctr_sinkhorn_options",
     "CTR_SINKHORN_MAX_PROTOTYPES",
+    "ctr_knn_options",
+    "ctr_knn_result",
+    "ctr_linear_probe_options",
+    "ctr_linear_probe_result",
+    "ctr_retrieval_options",
+    "ctr_retrieval_result",
+    "ctr_kmeans_options",
+    "ctr_kmeans_result",
+    "ctr_clustering_result",
     "candidate_paths",
     "load_library",
     "lib",
@@ -251,6 +260,121 @@ class ctr_sinkhorn_options(ctypes.Structure):
         ("epsilon", ctypes.c_float),
         ("iterations", ctypes.c_int32),
         ("use_double", ctypes.c_int32),
+    ]
+
+
+
+# --- Evaluation (contrastive.h, section Evaluation) — keep in sync; sizes are tested vs gcc ---
+
+
+class ctr_knn_options(ctypes.Structure):
+    """``ctr_knn_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("k", ctypes.c_int32),
+        ("temperature", ctypes.c_float),
+    ]
+
+
+class ctr_knn_result(ctypes.Structure):
+    """``ctr_knn_result``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("top1", ctypes.c_double),
+        ("top5", ctypes.c_double),
+    ]
+
+
+class ctr_linear_probe_options(ctypes.Structure):
+    """``ctr_linear_probe_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("solver", ctypes.c_int32),
+        ("l2", ctypes.c_double),
+        ("standardize", ctypes.c_int32),
+        ("max_iterations", ctypes.c_int32),
+        ("tolerance", ctypes.c_double),
+        ("epochs", ctypes.c_int32),
+        ("batch_size", ctypes.c_int32),
+        ("learning_rate", ctypes.c_double),
+        ("momentum", ctypes.c_double),
+        ("seed", ctypes.c_uint64),
+    ]
+
+
+class ctr_linear_probe_result(ctypes.Structure):
+    """``ctr_linear_probe_result``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("iterations", ctypes.c_int32),
+        ("top1", ctypes.c_double),
+        ("top5", ctypes.c_double),
+        ("train_top1", ctypes.c_double),
+        ("loss", ctypes.c_double),
+    ]
+
+
+class ctr_retrieval_options(ctypes.Structure):
+    """``ctr_retrieval_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("k", ctypes.c_int32),
+    ]
+
+
+class ctr_retrieval_result(ctypes.Structure):
+    """``ctr_retrieval_result``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_queries", ctypes.c_int32),
+        ("num_without_relevant", ctypes.c_int32),
+        ("map", ctypes.c_double),
+        ("map_at_k", ctypes.c_double),
+        ("precision_at_k", ctypes.c_double),
+        ("recall_at_1", ctypes.c_double),
+        ("recall_at_k", ctypes.c_double),
+    ]
+
+
+class ctr_kmeans_options(ctypes.Structure):
+    """``ctr_kmeans_options``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("max_iterations", ctypes.c_int32),
+        ("tolerance", ctypes.c_double),
+        ("seed", ctypes.c_uint64),
+        ("restarts", ctypes.c_int32),
+    ]
+
+
+class ctr_kmeans_result(ctypes.Structure):
+    """``ctr_kmeans_result``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("iterations", ctypes.c_int32),
+        ("converged", ctypes.c_int32),
+        ("inertia", ctypes.c_double),
+    ]
+
+
+class ctr_clustering_result(ctypes.Structure):
+    """``ctr_clustering_result``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("num_classes", ctypes.c_int32),
+        ("num_clusters", ctypes.c_int32),
+        ("nmi", ctypes.c_double),
+        ("ari", ctypes.c_double),
+        ("purity", ctypes.c_double),
     ]
 
 
@@ -526,6 +650,51 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
     #                         const ctr_sinkhorn_options *opts, float *codes, size_t codes_capacity);
     _declare(dll, path, "ctr_sinkhorn", ctr_status,
              [f32p, i64, i64, ctypes.POINTER(ctr_sinkhorn_options), f32p, sz])
+
+    # --- Evaluation -------------------------------------------------------------------------
+    i32p, f64p = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_double)
+    # void ctr_knn_options_default(ctr_knn_options *opts);  (and the three like it)
+    for name, st in (("ctr_knn_options_default", ctr_knn_options),
+                     ("ctr_linear_probe_options_default", ctr_linear_probe_options),
+                     ("ctr_retrieval_options_default", ctr_retrieval_options),
+                     ("ctr_kmeans_options_default", ctr_kmeans_options)):
+        _declare(dll, path, name, None, [ctypes.POINTER(st)])
+    # ctr_status ctr_knn_evaluate(const float *train, const int32_t *train_labels, int64_t n_train,
+    #     const float *test, const int32_t *test_labels, int64_t n_test, int64_t dim,
+    #     int32_t num_classes, const ctr_knn_options *opts, ctr_knn_result *result,
+    #     int32_t *predictions, size_t predictions_capacity, float *scores, size_t scores_capacity);
+    _declare(dll, path, "ctr_knn_evaluate", ctr_status,
+             [f32p, i32p, i64, f32p, i32p, i64, i64, i32, ctypes.POINTER(ctr_knn_options),
+              ctypes.POINTER(ctr_knn_result), i32p, sz, f32p, sz])
+    # ctr_status ctr_linear_probe(const float *train, const int32_t *train_labels, int64_t n_train,
+    #     const float *test, const int32_t *test_labels, int64_t n_test, int64_t dim,
+    #     int32_t num_classes, const ctr_linear_probe_options *opts, ctr_linear_probe_result *result,
+    #     float *weights, size_t weights_capacity, float *bias, size_t bias_capacity);
+    _declare(dll, path, "ctr_linear_probe", ctr_status,
+             [f32p, i32p, i64, f32p, i32p, i64, i64, i32, ctypes.POINTER(ctr_linear_probe_options),
+              ctypes.POINTER(ctr_linear_probe_result), f32p, sz, f32p, sz])
+    # ctr_status ctr_retrieval_map(const float *train, const int32_t *train_labels, int64_t n_train,
+    #     const float *test, const int32_t *test_labels, int64_t n_test, int64_t dim,
+    #     const ctr_retrieval_options *opts, ctr_retrieval_result *result,
+    #     double *average_precision, size_t ap_capacity);
+    _declare(dll, path, "ctr_retrieval_map", ctr_status,
+             [f32p, i32p, i64, f32p, i32p, i64, i64, ctypes.POINTER(ctr_retrieval_options),
+              ctypes.POINTER(ctr_retrieval_result), f64p, sz])
+    # ctr_status ctr_kmeans(const float *x, int64_t n, int64_t dim, int32_t k,
+    #     const ctr_kmeans_options *opts, ctr_kmeans_result *result, int32_t *assignments_out,
+    #     size_t assignments_capacity, float *centroids_out, size_t centroids_capacity);
+    _declare(dll, path, "ctr_kmeans", ctr_status,
+             [f32p, i64, i64, i32, ctypes.POINTER(ctr_kmeans_options), ctypes.POINTER(ctr_kmeans_result),
+              i32p, sz, f32p, sz])
+    # ctr_status ctr_clustering_scores(const int32_t *labels, const int32_t *assignments, int64_t n,
+    #                                  ctr_clustering_result *result);
+    _declare(dll, path, "ctr_clustering_scores", ctr_status,
+             [i32p, i32p, i64, ctypes.POINTER(ctr_clustering_result)])
+    # ctr_status ctr_topk_accuracy(const float *scores, const int32_t *labels, int64_t n,
+    #                              int32_t num_classes, int32_t k, double *accuracy);
+    _declare(dll, path, "ctr_topk_accuracy", ctr_status, [f32p, i32p, i64, i32, i32, f64p])
+    # ctr_status ctr_effective_rank(const float *x, int64_t n, int64_t dim, int32_t centered, double *rank);
+    _declare(dll, path, "ctr_effective_rank", ctr_status, [f32p, i64, i64, i32, f64p])
 
     return dll, path
 
