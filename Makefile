@@ -23,7 +23,7 @@ CXXFLAGS_TEST:= -std=c++17 -Wall -Wextra -Werror -O2 -Iinclude
 LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 
 # Debian packages the build and tests need (checked by `make deps`).
-DEB_PACKAGES := libopenblas-dev zlib1g-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
+DEB_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
 .PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
 

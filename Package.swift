@@ -33,6 +33,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        /// PNG (libpng) and JPEG (libjpeg-turbo) codecs with setjmp error handling, so a bad
+        /// file is an error code, never exit()/abort() inside the host process. Headers come
+        /// from /usr/include (`pkg-config --cflags libpng libjpeg` adds only
+        /// -I/usr/include/libpng16, which /usr/include/png.h already points into); the
+        /// libraries are those `pkg-config --libs libpng libjpeg` names.
+        .target(
+            name: "CImageCodecs",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
         /// include/contrastive.h as a Swift module (types only; the ABI layer defines the functions).
         .systemLibrary(name: "CContrastiveHeader"),
 
@@ -40,7 +50,7 @@ let package = Package(
         /// Tensors, kernels, autodiff, (later) networks, objectives, methods, training.
         .target(
             name: "Contrastive",
-            dependencies: ["COpenBLAS", "CZlib"],
+            dependencies: ["COpenBLAS", "CZlib", "CImageCodecs"],
             swiftSettings: engineFlags
         ),
 

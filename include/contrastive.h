@@ -455,6 +455,96 @@ ctr_status ctr_dataset_from_memory(const uint8_t *images, int64_t n, int32_t h, 
  *  @return OK, INVALID_ARGUMENT (n outside 1..2^24, size outside 8..1024, NULL out) */
 ctr_status ctr_dataset_procedural(int64_t n, int32_t size, uint64_t seed, ctr_dataset **out);
 
+/** CIFAR binary layouts (ctr_dataset_load_cifar). */
+typedef enum ctr_cifar_format {
+    CTR_CIFAR10 = 0,            /**< cifar-10-batches-bin: 1 label byte + 3072 pixels, labels 0..9 */
+    CTR_CIFAR100_FINE = 1,      /**< cifar-100-binary: coarse + fine label bytes + 3072 pixels;
+                                     the fine labels 0..99 are kept */
+    CTR_CIFAR100_COARSE = 2     /**< cifar-100-binary, keeping the coarse labels 0..19 */
+} ctr_cifar_format;
+
+/** Load CIFAR-10 or CIFAR-100 binary batches (e.g. data_batch_1.bin ... data_batch_5.bin, or
+ *  train.bin) into one labelled dataset of 32x32x3 images, files in the order given. The
+ *  planar (CHW) pixels of the files are stored interleaved (HWC) like every dataset. The class
+ *  names are the published ones (ctr_dataset_class_name); num_classes is 10, 100 or 20.
+ *  @param paths    n_paths file names (each NUL-terminated, read only during the call)
+ *  @param n_paths  1..4096
+ *  @param format   a ctr_cifar_format
+ *  @param out      receives the dataset; set to NULL on failure (nothing else is allocated)
+ *  @return OK; INVALID_ARGUMENT (NULL paths/out/path, n_paths out of range, unknown format);
+ *          IO (a file cannot be opened or read); FORMAT (a file size that is not a whole
+ *          number of records, or a label out of range — the message names the file and the
+ *          record). */
+ctr_status ctr_dataset_load_cifar(const char *const *paths, int32_t n_paths, int32_t format, ctr_dataset **out);
+
+/** Load images (and labels) from NumPy .npy files (format versions 1.0, 2.0, 3.0). Images are
+ *  uint8 ('|u1') of shape (n, h, w) — one channel — or (n, h, w, c), in C order; labels are an
+ *  integer array (uint8, int32, int64 or another integer type) of shape (n,) with values in
+ *  0..INT32_MAX. Object (pickled), structured and Fortran-order arrays are refused; nothing is
+ *  ever unpickled. Headers are bounded (64 KiB, 32 dimensions) and every size is checked
+ *  against the file before the data is allocated.
+ *  @param labels_path  NULL for an unlabelled dataset
+ *  @param out          receives the dataset; set to NULL on failure
+ *  @return OK; INVALID_ARGUMENT (NULL images_path/out); IO (cannot read); FORMAT (not NPY,
+ *          truncated, wrong dtype or shape, label count or value out of range — the message
+ *          names the file). */
+ctr_status ctr_dataset_load_npy(const char *images_path, const char *labels_path, ctr_dataset **out);
+
+/** Layouts of an image folder (ctr_folder_options.layout). */
+typedef enum ctr_folder_layout {
+    CTR_FOLDER_AUTO = 0,        /**< CLASSES when root has any non-hidden sub-folder, else FLAT */
+    CTR_FOLDER_CLASSES = 1,     /**< root/<class>/...: labels 0.. in sorted (byte-wise) folder
+                                     name order, each class folder searched recursively (at
+                                     most 16 levels); files directly in root are ignored */
+    CTR_FOLDER_FLAT = 2         /**< the images directly in root, unlabelled */
+} ctr_folder_layout;
+
+/** Largest image side decoded by ctr_dataset_load_folder. */
+#define CTR_IMAGE_MAX_SIDE 16384
+/** Largest decoded image, in bytes (before channel conversion and resizing). */
+#define CTR_IMAGE_MAX_BYTES (1u << 28)
+
+/** Options of ctr_dataset_load_folder. Fill with ctr_folder_options_default(). */
+typedef struct ctr_folder_options {
+    uint32_t struct_size;   /**< sizeof(ctr_folder_options), set by the default function */
+    int32_t height;         /**< output height, 1..16384, or 0 with width 0 to keep the images'
+                                 own size (then all must have the same size) (default 0) */
+    int32_t width;          /**< output width, 1..16384, or 0 (default 0) */
+    int32_t channels;       /**< 1 (grey) or 3 (RGB) (default 3) */
+    int32_t layout;         /**< a ctr_folder_layout (default CTR_FOLDER_AUTO) */
+} ctr_folder_options;
+
+/** Fill *opts with the defaults (sets struct_size). NULL is ignored. */
+void ctr_folder_options_default(ctr_folder_options *opts);
+
+/** Load a folder of PNG and JPEG images (.png, .jpg, .jpeg in any case; hidden names skipped;
+ *  the format is told by the file's signature) into a dataset, sorted by path. Each image is
+ *  decoded (PNG: any bit depth, palette, interlace; 16-bit reduced to 8; JPEG: grey or colour,
+ *  baseline or progressive — CMYK refused), converted to `channels` (grey -> RGB by copying;
+ *  RGB -> grey with ITU-R 601 luma 0.299/0.587/0.114 in PIL's fixed point; alpha dropped) and
+ *  resized to height x width with antialiased bilinear (torchvision's uint8
+ *  resize(antialias=True); the aspect ratio is not kept). Images wider or taller than
+ *  CTR_IMAGE_MAX_SIDE or larger than CTR_IMAGE_MAX_BYTES decoded are refused before decoding.
+ *  JPEG warnings (truncated or corrupt data) are errors. Decoding uses the library's threads.
+ *  With the class layout, ctr_dataset_class_name gives each label's folder name.
+ *  @param opts  options, or NULL for the defaults
+ *  @param out   receives the dataset; set to NULL on failure
+ *  @return OK; INVALID_ARGUMENT (NULL root/out, bad option); IO (root missing or not a
+ *          folder, a file cannot be read); FORMAT (no images, an empty class folder, a file
+ *          that is not PNG/JPEG, corrupt, truncated or too large — the message names the
+ *          file); SHAPE_MISMATCH (size 0 and images of different sizes; the message names
+ *          one); OUT_OF_MEMORY. A failure loads nothing: one bad file fails the whole call. */
+ctr_status ctr_dataset_load_folder(const char *root, const ctr_folder_options *opts, ctr_dataset **out);
+
+/** The name of class `label` (image folders: the class folder's name; CIFAR: the published
+ *  class name), NUL-terminated UTF-8, into buf. Same size-query protocol as ctr_build_info.
+ *  @param needed  if not NULL, receives the bytes needed including the NUL (on OK and
+ *                 BUFFER_TOO_SMALL)
+ *  @return OK; BUFFER_TOO_SMALL (buf untouched); INVALID_ARGUMENT (NULL dataset, buf NULL with
+ *          capacity > 0, a dataset without class names, label outside 0..num_classes-1). */
+ctr_status ctr_dataset_class_name(const ctr_dataset *dataset, int32_t label, char *buf, size_t capacity,
+                                  size_t *needed);
+
 /** Release a dataset. NULL is a no-op. */
 void ctr_dataset_free(ctr_dataset *dataset);
 

@@ -44,6 +44,89 @@ public func ctr_dataset_procedural(_ n: Int64, _ size: Int32, _ seed: UInt64, _ 
     }
 }
 
+@_cdecl("ctr_dataset_load_cifar")
+public func ctr_dataset_load_cifar(_ paths: UnsafePointer<UnsafePointer<CChar>?>?, _ nPaths: Int32, _ format: Int32,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "ctr_dataset_load_cifar", "out is NULL") }
+    out.pointee = nil
+    return guarded("ctr_dataset_load_cifar") {
+        guard let paths else { throw ContrastiveError.invalid("paths is NULL") }
+        guard nPaths >= 1, nPaths <= 4096 else { throw ContrastiveError.invalid("n_paths is \(nPaths); 1...4096 files accepted") }
+        let f: CIFAR.Format
+        switch format {
+        case 0: f = .cifar10
+        case 1: f = .cifar100Fine
+        case 2: f = .cifar100Coarse
+        default: throw ContrastiveError.invalid("format \(format) is not a ctr_cifar_format")
+        }
+        var list: [String] = []
+        for i in 0..<Int(nPaths) { list.append(try pathArgument(paths[i], name: "paths[\(i)]")) }
+        out.pointee = makeHandle(try CIFAR.load(paths: list, format: f), tag: HandleTag.dataset)
+    }
+}
+
+@_cdecl("ctr_dataset_load_npy")
+public func ctr_dataset_load_npy(_ images: UnsafePointer<CChar>?, _ labels: UnsafePointer<CChar>?,
+                                 _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "ctr_dataset_load_npy", "out is NULL") }
+    out.pointee = nil
+    return guarded("ctr_dataset_load_npy") {
+        let ip = try pathArgument(images, name: "images_path")
+        let lp = try labels.map { _ in try pathArgument(labels, name: "labels_path") }
+        out.pointee = makeHandle(try NPY.load(images: ip, labels: lp), tag: HandleTag.dataset)
+    }
+}
+
+/// The defaults of ctr_folder_options (see contrastive.h).
+private func folderDefaults() -> ctr_folder_options {
+    ctr_folder_options(struct_size: UInt32(MemoryLayout<ctr_folder_options>.size), height: 0, width: 0, channels: 3,
+                       layout: ImageFolder.Layout.auto.rawValue)
+}
+
+@_cdecl("ctr_folder_options_default")
+public func ctr_folder_options_default(_ opts: UnsafeMutablePointer<ctr_folder_options>?) {
+    opts?.pointee = folderDefaults()
+}
+
+@_cdecl("ctr_dataset_load_folder")
+public func ctr_dataset_load_folder(_ root: UnsafePointer<CChar>?, _ opts: UnsafeRawPointer?,
+                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "ctr_dataset_load_folder", "out is NULL") }
+    out.pointee = nil
+    return guarded("ctr_dataset_load_folder") {
+        let r = try pathArgument(root, name: "root")
+        let o = try readOptions(opts, defaults: folderDefaults(), name: "opts")
+        guard let layout = ImageFolder.Layout(rawValue: o.layout) else {
+            throw ContrastiveError.invalid("opts.layout \(o.layout) is not a ctr_folder_layout")
+        }
+        var options = ImageFolder.Options()
+        options.height = Int(o.height); options.width = Int(o.width); options.channels = Int(o.channels)
+        options.layout = layout
+        out.pointee = makeHandle(try ImageFolder.load(root: r, options: options), tag: HandleTag.dataset)
+    }
+}
+
+@_cdecl("ctr_dataset_class_name")
+public func ctr_dataset_class_name(_ dataset: OpaquePointer?, _ label: Int32, _ buf: UnsafeMutablePointer<CChar>?,
+                                   _ capacity: UInt, _ needed: UnsafeMutablePointer<UInt>?) -> Int32 {
+    guarded("ctr_dataset_class_name") {
+        let d = try object(dataset, tag: HandleTag.dataset, as: ImageDataset.self, name: "dataset")
+        guard buf != nil || capacity == 0 else { throw ContrastiveError.invalid("buf is NULL but capacity is \(capacity)") }
+        guard let names = d.classNames else { throw ContrastiveError.invalid("the dataset has no class names") }
+        guard label >= 0, Int(label) < names.count else {
+            throw ContrastiveError.invalid("label \(label) outside 0...\(names.count - 1)")
+        }
+        let bytes = Array(names[Int(label)].utf8) + [0]
+        needed?.pointee = UInt(bytes.count)
+        guard let buf, capacity >= UInt(bytes.count) else {
+            throw ContrastiveError(.bufferTooSmall, "needs \(bytes.count) bytes, capacity is \(capacity)")
+        }
+        bytes.withUnsafeBufferPointer { src in
+            UnsafeMutableRawPointer(buf).copyMemory(from: src.baseAddress!, byteCount: bytes.count)
+        }
+    }
+}
+
 @_cdecl("ctr_dataset_free")
 public func ctr_dataset_free(_ dataset: OpaquePointer?) {
     releaseHandle(dataset, tag: HandleTag.dataset, function: "ctr_dataset_free")

@@ -4,12 +4,17 @@ public final class ImageDataset {
     public let count: Int, height: Int, width: Int, channels: Int
     public let pixels: [UInt8]
     public let labels: [Int32]?
-    /// 1 + the largest label (0 without labels).
+    /// 1 + the largest label (0 without labels), or the number of class names when larger.
     public let numClasses: Int
+    /// Names of the classes in label order (image folders: the class folder names; CIFAR: the
+    /// dataset's published names), or nil when the source has none.
+    public let classNames: [String]?
 
     public var imageBytes: Int { height * width * channels }
 
-    public init(pixels: [UInt8], count: Int, height: Int, width: Int, channels: Int, labels: [Int32]?) throws {
+    /// Checks the shape against `pixels.count`, the label count and that labels are ≥ 0.
+    public init(pixels: [UInt8], count: Int, height: Int, width: Int, channels: Int, labels: [Int32]?,
+                classNames: [String]? = nil) throws {
         guard count >= 0, height >= 1, width >= 1, channels >= 1, height <= 65536, width <= 65536, channels <= 4096 else {
             throw ContrastiveError.invalid("dataset: \(count) images of \(height)×\(width)×\(channels)")
         }
@@ -21,7 +26,8 @@ public final class ImageDataset {
         }
         self.pixels = pixels; self.count = count; self.height = height; self.width = width; self.channels = channels
         self.labels = labels
-        numClasses = labels.map { Int(($0.max() ?? -1) + 1) } ?? 0
+        self.classNames = classNames
+        numClasses = max(labels.map { Int(($0.max() ?? -1) + 1) } ?? 0, labels == nil ? 0 : classNames?.count ?? 0)
     }
 
     /// The images at `indices`, in that order.
@@ -35,7 +41,7 @@ public final class ImageDataset {
             } }
         }
         return try ImageDataset(pixels: px, count: indices.count, height: height, width: width, channels: channels,
-                                labels: labels.map { l in indices.map { l[$0] } })
+                                labels: labels.map { l in indices.map { l[$0] } }, classNames: classNames)
     }
 
     /// A seeded random split into (train, validation) with round(fraction·N) validation images.
