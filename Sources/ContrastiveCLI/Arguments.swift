@@ -1,4 +1,7 @@
 // Command-line parsing: `--key value`, `--key=value` and `--flag`, every option declared up
+#if canImport(Glibc)
+import Glibc
+#endif
 // front so an unknown or malformed one is a one-line error.
 import Contrastive
 

@@ -1,4 +1,7 @@
 // Dataset specifications on the command line:
+#if canImport(Glibc)
+import Glibc
+#endif
 //   fashion-mnist                  Debian's dataset-fashion-mnist (train split; test split for eval)
 //   procedural[:N[:SIZE]]          the built-in coloured-shapes set (N images of SIZE², default 10000 of 32²)
 //   idx:IMAGES[,LABELS]            IDX files (gzip detected)

@@ -1,4 +1,7 @@
 // The evaluation table of a run: linear probe and weighted kNN on frozen features of the
+#if canImport(Glibc)
+import Glibc
+#endif
 // trained encoder, next to raw pixels and a randomly initialised encoder of the same
 // architecture (the two baselines features must beat), plus the 2-D PCA of test embeddings.
 import Contrastive

@@ -1,4 +1,7 @@
 // The run report: one self-contained HTML file (inline SVG charts, the augmentation preview as
+#if canImport(Glibc)
+import Glibc
+#endif
 // a data: URI, no scripts or network), viewable offline.
 import Contrastive
 
