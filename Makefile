@@ -25,9 +25,14 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all deps lib swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
+.PHONY: all cli deps lib test-cli swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
 
-all: lib examples c-tests
+all: lib cli examples c-tests
+
+# The command-line tool.
+cli: swift-build
+	@mkdir -p $(BUILD)/bin
+	cp -f .build/release/ContrastiveCLI $(BUILD)/bin/contrastive
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -75,7 +80,7 @@ $(BUILD)/tests/header_cxx: Tests/c/header_cxx.cpp include/contrastive.h lib
 examples: $(EXAMPLES_C)
 c-tests: $(CTESTS) $(BUILD)/tests/header_cxx
 
-test: deps all test-swift test-c test-install test-python
+test: deps all test-swift test-c test-cli test-install test-python
 	@echo "make test: all tests passed"
 
 # Serial: some suites change the process-wide thread count.
@@ -86,6 +91,9 @@ test-c: c-tests examples
 	@set -e; for t in $(CTESTS) $(BUILD)/tests/header_cxx; do echo "== $$t"; $$t; done
 	CC=$(CC) bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
 	@set -e; for e in $(EXAMPLES_C); do echo "== $$e"; $$e; done
+
+test-cli: cli
+	PYTHON=$(PYTHON) bash Tests/cli/test_cli.sh $(BUILD)/bin/contrastive $(BUILD)/cli-test
 
 test-python: lib
 	cd bindings/python && CONTRASTIVE_LIBRARY=$(CURDIR)/$(LIBDIR)/libcontrastive.so.$(SOVERSION) $(PYTHON) -m pytest -q tests

@@ -56,7 +56,7 @@ enum DataSpec {
             if parts.count > 2 { guard let c = Int(parts[2]), c == 1 || c == 3 else { throw CLIError("folder channels must be 1 or 3") }; o.channels = c }
             return try ImageFolder.load(root: parts[0], options: o)
         default:
-            throw CLIError("unknown dataset \"\(spec)\"; use\n\(help)")
+            throw CLIError("unknown dataset \"\(spec)\" (use fashion-mnist, procedural[:N[:SIZE]], idx:, cifar:, cifar100:, npy: or folder:)")
         }
     }
 

@@ -117,6 +117,7 @@ enum TrainCommand {
         print("contrastive train: \(cfg.method.rawValue) on \(spec) (\(train.count) images \(train.height)×\(train.width)×\(train.channels)), "
               + "\(describe(cfg.model)), \(cfg.epochs) epochs × \(trainer.stepsPerEpoch) steps of \(cfg.batchSize), "
               + "\(cfg.optimizer.rawValue) lr \(formatFixed(Double(trainer.baseLearningRate), 4)), \(ThreadPool.shared.threads) threads → \(out)/")
+        fflush(stdout)
 
         // The augmentation preview of the first images.
         let previewPath = "\(out)/augment_preview.png"

@@ -223,7 +223,7 @@ func runMain() -> Int32 {
         case "info": try InfoCommand.run(args)
         case "version", "--version": print("contrastive \(Version.string)")
         case "help", "--help", "-h": print(mainUsage)
-        default: throw CLIError("unknown command \(cmd)\n\(mainUsage)")
+        default: throw CLIError("unknown command \(cmd) (commands: train, eval, embed, augment-preview, info, version; see contrastive help)")
         }
         return 0
     } catch let e as CLIError {
