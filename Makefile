@@ -25,7 +25,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all cli deps lib test-cli swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
+.PHONY: all cli deps lib test-cli test-pip swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
 
 all: lib cli examples c-tests
 
@@ -44,8 +44,8 @@ deps:
 	  else echo "deps: missing$$missing and not root; install them with apt-get" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	else echo "deps: all system packages present"; fi
-	@$(PYTHON) -c "import numpy, pytest" 2>/dev/null || { echo "deps: installing numpy and pytest for $(PYTHON)"; \
-	  $(PYTHON) -m pip install -q numpy pytest; }
+	@$(PYTHON) -c "import numpy, pytest, wheel, setuptools" 2>/dev/null || { echo "deps: installing numpy, pytest, wheel for $(PYTHON)"; \
+	  $(PYTHON) -m pip install -q numpy pytest wheel setuptools; }
 
 swift-build:
 	$(SWIFT) build $(SWIFTFLAGS)
@@ -80,7 +80,7 @@ $(BUILD)/tests/header_cxx: Tests/c/header_cxx.cpp include/contrastive.h lib
 examples: $(EXAMPLES_C)
 c-tests: $(CTESTS) $(BUILD)/tests/header_cxx
 
-test: deps all test-swift test-c test-cli test-install test-python
+test: deps all test-swift test-c test-cli test-install test-pip test-python
 	@echo "make test: all tests passed"
 
 # Serial: some suites change the process-wide thread count.
@@ -91,6 +91,12 @@ test-c: c-tests examples
 	@set -e; for t in $(CTESTS) $(BUILD)/tests/header_cxx; do echo "== $$t"; $$t; done
 	CC=$(CC) bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
 	@set -e; for e in $(EXAMPLES_C); do echo "== $$e"; $$e; done
+
+# `pip install bindings/python` into a fresh virtual environment carries the library with it.
+test-pip: lib
+	rm -rf $(BUILD)/pip-test && $(PYTHON) -m venv --system-site-packages $(BUILD)/pip-test
+	$(BUILD)/pip-test/bin/python -m pip install -q --no-build-isolation --no-deps ./bindings/python
+	cd /tmp && env -u CONTRASTIVE_LIBRARY $(CURDIR)/$(BUILD)/pip-test/bin/python -c "import contrastive, os; 	  p = contrastive.lib_path; assert 'site-packages' in p and os.path.basename(p) == 'libcontrastive.so.0', p; 	  m = contrastive.Model('convnet', in_channels=1); import numpy as np; 	  z = m.embed(np.zeros((2, 28, 28, 1), np.uint8)); assert z.shape == (2, 256); 	  print('test-pip: installed package loads its bundled library from', p)"
 
 test-cli: cli
 	PYTHON=$(PYTHON) bash Tests/cli/test_cli.sh $(BUILD)/bin/contrastive $(BUILD)/cli-test

@@ -73,6 +73,15 @@ enum DataSpec {
         return (String(spec[..<c]), String(spec[spec.index(after: c)...]))
     }
 
+    /// Class names of the built-in datasets (empty otherwise).
+    static func classNames(_ spec: String) -> [String] {
+        switch split(spec).0 {
+        case "fashion-mnist", "fmnist": return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        case "procedural": return ProceduralShapes.classNames
+        default: return []
+        }
+    }
+
     /// The first `n` images (all when n ≤ 0 or n ≥ count).
     static func limit(_ d: ImageDataset, _ n: Int) throws -> ImageDataset {
         guard n > 0, n < d.count else { return d }

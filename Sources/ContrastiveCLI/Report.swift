@@ -15,6 +15,8 @@ struct Report {
     let previewPNG: [UInt8]
     let seconds: Double
     let datasetLine: String
+    /// Names of the classes for the scatter legend (else "class i").
+    var classNames: [String] = []
 
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -69,7 +71,7 @@ struct Report {
         return h
     }
 
-    var previewWidth: Int { 560 }
+    var previewWidth: Int { 300 }
 
     func pct(_ v: Double) -> String { v.isFinite ? formatFixed(v * 100, 2) + "%" : "–" }
 
@@ -125,7 +127,8 @@ struct Report {
         let classes = Set(s.labels).sorted()
         for (j, l) in classes.prefix(20).enumerated() {
             svg += "<circle cx=\"\(W + 16)\" cy=\"\(20 + 18 * j)\" r=\"5\" fill=\"\(Self.palette[Int(l) % Self.palette.count])\"/>"
-            svg += "<text x=\"\(W + 26)\" y=\"\(24 + 18 * j)\">class \(l)</text>"
+            let name = Int(l) < classNames.count ? classNames[Int(l)] : "class \(l)"
+            svg += "<text x=\"\(W + 26)\" y=\"\(24 + 18 * j)\">\(esc(name))</text>"
         }
         return svg + "</svg>"
     }

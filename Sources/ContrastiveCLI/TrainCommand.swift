@@ -163,7 +163,8 @@ enum TrainCommand {
         let report = Report(title: "\(cfg.method.rawValue) on \(spec)", config: cfg, trainer: trainer, steps: steps,
                             table: table, scatter: scatter, previewPNG: try readBytes(previewPath), seconds: trainSeconds,
                             datasetLine: "\(train.count) training images \(train.height)×\(train.width)×\(train.channels)" +
-                                (test.map { ", \($0.count) test images" } ?? ""))
+                                (test.map { ", \($0.count) test images" } ?? ""),
+                            classNames: DataSpec.classNames(spec))
         try writeText(report.html(), to: "\(out)/report.html")
         print("wrote \(out)/report.html, metrics.csv, metrics.json, checkpoint.safetensors, encoder.safetensors")
         if let interrupted { throw interrupted }
