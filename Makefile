@@ -6,6 +6,8 @@
 #   make bench-augment  SimCLR augmentation vs torchvision v2 measured in the same run
 #   make bench-loss  NT-Xent fwd+bwd and Sinkhorn vs PyTorch measured in the same run
 #   make bench-train one SimCLR training step (ResNet-18, ConvNet) vs PyTorch in the same run
+#   make bench-accuracy  SimCLR/MoCo v2/BYOL/SwAV on Fashion-MNIST: linear probe + kNN, vs PyTorch
+#   make run        the main job: SimCLR on Fashion-MNIST, evaluation vs baselines, HTML report
 #
 SHELL        := /bin/bash
 SWIFT        ?= swift
@@ -25,7 +27,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all cli deps lib test-cli test-pip swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train clean
+.PHONY: all cli deps lib test-cli test-pip swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train bench-accuracy clean
 
 all: lib cli examples c-tests
 
@@ -123,6 +125,11 @@ bench-augment: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench augment
 bench-loss: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench loss
+# Accuracy benchmark (minutes to hours; not a test): BENCH_ACCURACY_ARGS="--epochs 3 --limit 0".
+BENCH_ACCURACY_ARGS ?= --epochs 3
+bench-accuracy: lib cli bench-python
+	$(PYTHON) Tests/Bench/accuracy.py $(BENCH_ACCURACY_ARGS) --torch "$$(cat $(BUILD)/.bench-python)"
+
 bench-train: swift-build bench-python
 	BENCH_PYTHON=$$(cat $(BUILD)/.bench-python) .build/release/contrastive-bench train --reps 3
 

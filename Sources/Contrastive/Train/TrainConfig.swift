@@ -65,6 +65,8 @@ public struct TrainConfig: Sendable {
     public var tauBase: Float = 0.99
     public var tauFinal: Float = 1.0
     public var prototypes = 3000
+    /// SwAV keeps its prototypes fixed this long — but at most a tenth of the run (solo-learn
+    /// freezes 2 of 1000 epochs; a short run would otherwise barely train them).
     public var freezePrototypesEpochs = 2
     /// SwAV: the queue joins Sinkhorn from this epoch (-1: never).
     public var swavQueueStartEpoch = -1

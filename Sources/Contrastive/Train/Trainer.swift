@@ -225,7 +225,7 @@ public final class Trainer {
         case .mocov2: return try MoCoV2(config: c.model, queueSize: c.queueSize, temperature: c.temperature, momentum: tau)
         case .swav:
             let m = try SwAV(config: c.model, prototypes: c.prototypes, globalCrops: 2,
-                             freezePrototypesSteps: c.freezePrototypesEpochs * stepsPerEpoch,
+                             freezePrototypesSteps: min(c.freezePrototypesEpochs * stepsPerEpoch, totalSteps / 10),
                              queueSize: c.swavQueueStartEpoch >= 0 ? c.queueSize : 0)
             m.temperature = c.temperature
             return m
