@@ -440,6 +440,18 @@ struct EvalTests {
             let r = try LinearProbe.run(train: x, trainLabels: y, trainCount: n, test: xt, testLabels: yt, testCount: nt, dim: d, numClasses: c, options: o)
             print("linear probe \(solver) 60000×512, \(ThreadPool.shared.threads) threads: \(String(format: "%.2f", Date().timeIntervalSince(t0))) s, \(r)")
         }
+        // Peer in the same run: the sgemm alone (256-row blocks × all 60000 rows, as kNN does).
+        let sims = try Storage(count: 256 * n)
+        let tg = Date()
+        x.withUnsafeBufferPointer { xp in
+            xt.withUnsafeBufferPointer { tp in
+                for i0 in stride(from: 0, to: nt, by: 256) {
+                    BLAS.sgemm(transA: false, transB: true, m: min(256, nt - i0), n: n, k: d, alpha: 1, a: tp.baseAddress! + i0 * d, lda: d,
+                               b: xp.baseAddress!, ldb: d, beta: 0, c: sims.base, ldc: n)
+                }
+            }
+        }
+        print("sgemm alone 10000×60000×512: \(String(format: "%.2f", Date().timeIntervalSince(tg))) s")
         let t1 = Date()
         let k = try KNN.evaluate(train: x, trainLabels: y, test: xt, testLabels: yt, dim: d, numClasses: c)
         print("kNN 60000→10000 ×512 k=200: \(String(format: "%.2f", Date().timeIntervalSince(t1))) s, \(k)")

@@ -126,7 +126,7 @@ public enum KNN {
                 j0 += cols
             }
             // Votes: each part owns one (C) buffer; every row is handled by exactly one part.
-            let parts = parallelParts(rows, grain: 4)
+            let parts = min(maxParts, parallelParts(rows, grain: 4))
             let h = heaps.base, v = votes.base, first = i0
             ThreadPool.shared.run(parts: parts) { p in
                 let vp = v + p * numClasses

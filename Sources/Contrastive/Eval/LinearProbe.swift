@@ -207,9 +207,125 @@ public enum LinearProbe {
         return partial.reduce(0, +)
     }
 
+    /// Classes up to which the full-batch objective uses the fused row kernel: OpenBLAS runs
+    /// the skinny (n × d)·(d × c) products at ≈ 10 GFLOP/s per core (measured, c = 10), while one
+    /// pass that forms each row's logits, softmax and gradient contribution while the row is in
+    /// L1 reads X once (≈ 5× faster per L-BFGS iteration at 60000 × 784, c = 10).
+    static let fusedMaxClasses = 32
+    /// Rows accumulated in Float before being added to a part's Double gradient sums.
+    static let fusedFlush = 256
+
+    /// (x·w₀, x·w₁, x·w₂, x·w₃) for rows w_t = w + t·n: four independent FMA chains over one
+    /// pass of x (a single dot product is bound by the FMA latency).
+    @inline(__always)
+    static func dot4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ n: Int) -> SIMD4<Float> {
+        var a0 = SIMD16<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        let w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n
+        var i = 0
+        while i + 16 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            a0.addProduct(xv, UnsafeRawPointer(w + i).loadUnaligned(as: SIMD16<Float>.self))
+            a1.addProduct(xv, UnsafeRawPointer(w1 + i).loadUnaligned(as: SIMD16<Float>.self))
+            a2.addProduct(xv, UnsafeRawPointer(w2 + i).loadUnaligned(as: SIMD16<Float>.self))
+            a3.addProduct(xv, UnsafeRawPointer(w3 + i).loadUnaligned(as: SIMD16<Float>.self))
+            i += 16
+        }
+        var r = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+        while i < n { let xi = x[i]; r += SIMD4(xi * w[i], xi * w1[i], xi * w2[i], xi * w3[i]); i += 1 }
+        return r
+    }
+
+    /// y[0..<n] += a · x[0..<n]
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let av = SIMD16<Float>(repeating: a)
+        var i = 0
+        while i + 16 <= n {
+            var yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+            yv.addProduct(av, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self))
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+
+    /// Fused full-batch pass (c ≤ fusedMaxClasses): Σ_i CE_i, and with `grad` also
+    /// Σ_i (softmax_i − onehot_i) ⊗ [x_i, 1] into grad (c·d + c Doubles). Static parts, Double
+    /// partial sums added in part order: deterministic for a fixed thread count.
+    static func fusedPass(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, n: Int, d: Int, c: Int, model: Model,
+                          grad: UnsafeMutablePointer<Double>?) throws -> Double {
+        let parts = parallelParts(n, grain: 512)
+        let width = c * d + c
+        let accF = try EvalBuffer<Float>(parts * width, "probe gradient (float)")
+        let accD = try EvalBuffer<Double>(grad == nil ? 1 : parts * width, "probe gradient", repeating: 0)
+        let zb = try EvalBuffer<Double>(parts * c, "probe logits")
+        var partial = [Double](repeating: 0, count: parts)
+        let w = UnsafePointer(model.wf.base), b = model.b.map { Float($0) }
+        let wantGrad = grad != nil
+        partial.withUnsafeMutableBufferPointer { pb in
+            b.withUnsafeBufferPointer { bp in
+                let pp = pb.baseAddress!, bb = bp.baseAddress!
+                ThreadPool.shared.run(parts: parts) { p in
+                    let af = accF.base + p * width, ad = accD.base + (wantGrad ? p * width : 0), z = zb.base + p * c
+                    af.update(repeating: 0, count: width)
+                    var s = 0.0, pending = 0
+                    for i in partRange(p, of: parts, n) {
+                        let xr = x + i * d
+                        var mx = -Double.infinity
+                        var k0 = 0
+                        while k0 + 4 <= c {
+                            let v4 = dot4(xr, w + k0 * d, d)
+                            for t in 0..<4 { z[k0 + t] = Double(v4[t] + bb[k0 + t]) }
+                            k0 += 4
+                        }
+                        while k0 < c { z[k0] = Double(Vec.dot(xr, w + k0 * d, d) + bb[k0]); k0 += 1 }
+                        for k in 0..<c { mx = max(mx, z[k]) }
+                        var se = 0.0
+                        for k in 0..<c { se += exp(z[k] - mx) }
+                        let lse = mx + log(se), yi = Int(y[i])
+                        s += lse - z[yi]
+                        guard wantGrad else { continue }
+                        for k in 0..<c {
+                            let g = Float(exp(z[k] - lse)) - (k == yi ? 1 : 0)
+                            axpy(g, xr, af + k * d, d)
+                            af[c * d + k] += g
+                        }
+                        pending += 1
+                        if pending == fusedFlush {
+                            for t in 0..<width { ad[t] += Double(af[t]) }
+                            af.update(repeating: 0, count: width)
+                            pending = 0
+                        }
+                    }
+                    if wantGrad && pending > 0 { for t in 0..<width { ad[t] += Double(af[t]) } }
+                    pp[p] = s
+                }
+            }
+        }
+        if let grad {
+            for t in 0..<width { grad[t] = accD.base[t] }
+            for p in 1..<max(parts, 1) { for t in 0..<width { grad[t] += accD.base[p * width + t] } }
+        }
+        return partial.reduce(0, +)
+    }
+
     /// L(W, b) on all n rows, and with `gradient` also (∇W, ∇b) into model-sized arrays.
     static func objective(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Int32>, n: Int, d: Int, c: Int, l2: Double, model: Model,
                           gradient: Bool, gw: UnsafeMutablePointer<Double>? = nil, gb: UnsafeMutablePointer<Double>? = nil) throws -> Double {
+        if c <= fusedMaxClasses {
+            var pen = 0.0
+            for v in model.w { pen += v * v }
+            guard gradient, let gw, let gb else {
+                return try fusedPass(x, y, n: n, d: d, c: c, model: model, grad: nil) / Double(n) + 0.5 * l2 * pen
+            }
+            let width = c * d + c
+            let g = try EvalBuffer<Double>(width, "probe gradient")
+            let loss = try fusedPass(x, y, n: n, d: d, c: c, model: model, grad: g.base) / Double(n) + 0.5 * l2 * pen
+            let invN = 1 / Double(n)
+            for t in 0..<(c * d) { gw[t] = g.base[t] * invN + l2 * model.w[t] }
+            for k in 0..<c { gb[k] = g.base[c * d + k] * invN }
+            return loss
+        }
         let z = try Storage(count: n * c)
         logits(x, rows: n, d: d, c: c, model: model, into: z.base)
         var loss = crossEntropy(z.base, y, rows: n, c: c, grad: gradient, scale: 1 / Float(n)) / Double(n)
@@ -236,7 +352,9 @@ public enum LinearProbe {
             for k in 0..<c { model.b[k] = t[c * d + k] }
             model.syncFloat()
         }
+        var evaluations = 0
         func eval(_ t: [Double], _ grad: inout [Double]) throws -> Double {
+            evaluations += 1
             load(t)
             return try grad.withUnsafeMutableBufferPointer { gp in
                 try objective(x, y, n: n, d: d, c: c, l2: l2, model: model, gradient: true, gw: gp.baseAddress!, gb: gp.baseAddress! + c * d)
@@ -297,6 +415,7 @@ public enum LinearProbe {
             if decrease <= 1e-12 * max(abs(f), 1) { break }
         }
         load(theta)
+        Log.debug("linear probe L-BFGS: \(it) iterations, \(evaluations) objective evaluations, loss \(f)")
         return it
     }
 

@@ -71,7 +71,7 @@ public enum Retrieval {
             // sims[rows × nTrain] = testN · trainNᵀ
             BLAS.sgemm(transA: false, transB: true, m: rows, n: nTrain, k: d, alpha: 1, a: testN.base, lda: d,
                        b: trainN.base, ldb: d, beta: 0, c: sims.base, ldc: nTrain)
-            let parts = parallelParts(rows, grain: 1)
+            let parts = min(maxParts, parallelParts(rows, grain: 1))
             let s = sims.base, kb = keys.base, out = per.base, first = i0
             ThreadPool.shared.run(parts: parts) { p in
                 let key = kb + p * nTrain
