@@ -161,3 +161,18 @@ fuzz-idx: $(BUILD)/fuzz/idx
 	cp -n Tests/ContrastiveTests/Fixtures/idx-corpus/* $(BUILD)/fuzz/idx-corpus/ 2>/dev/null || true
 	$(BUILD)/fuzz/idx $(BUILD)/fuzz/idx-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -artifact_prefix=$(BUILD)/fuzz/idx-findings/ -print_final_stats=1
+
+# libFuzzer on the NPY reader (header parser + data decoding): `make fuzz-npy FUZZ_SECONDS=60`.
+NPY_FUZZ_SOURCES := Tests/Fuzz/NPYFuzz.swift Sources/Contrastive/Core/Status.swift Sources/Contrastive/Core/Random.swift \
+  Sources/Contrastive/Core/Threads.swift Sources/Contrastive/Core/Log.swift Sources/Contrastive/IO/File.swift \
+  Sources/Contrastive/Data/NPY.swift Sources/Contrastive/Data/Dataset.swift
+$(BUILD)/fuzz/npy: $(NPY_FUZZ_SOURCES)
+	@mkdir -p $(BUILD)/fuzz
+	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive $(NPY_FUZZ_SOURCES) -o $@
+
+.PHONY: fuzz-npy
+fuzz-npy: $(BUILD)/fuzz/npy
+	@mkdir -p $(BUILD)/fuzz/npy-corpus $(BUILD)/fuzz/npy-findings
+	cp -n Tests/ContrastiveTests/Fixtures/npy-corpus/* $(BUILD)/fuzz/npy-corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/npy $(BUILD)/fuzz/npy-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=$(BUILD)/fuzz/npy-findings/ -print_final_stats=1

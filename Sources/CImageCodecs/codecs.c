@@ -101,7 +101,7 @@ int cic_decode_png(const uint8_t *data, size_t size, int32_t max_side, size_t ma
         return ctx.code;
     }
     png_set_read_fn(png, &ctx, png_read_cb);
-    png_set_user_limits(png, (png_uint_32)max_side, (png_uint_32)max_side);
+    /* libpng's own limit (1e6 per side) stays; max_side is checked below with a clear message. */
     png_set_chunk_malloc_max(png, 8u << 20); /* ancillary chunks (iCCP, zTXt, ...) */
     png_read_info(png, info);
 
