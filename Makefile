@@ -168,7 +168,9 @@ NPY_FUZZ_SOURCES := Tests/Fuzz/NPYFuzz.swift Sources/Contrastive/Core/Status.swi
   Sources/Contrastive/Data/NPY.swift Sources/Contrastive/Data/Dataset.swift
 $(BUILD)/fuzz/npy: $(NPY_FUZZ_SOURCES)
 	@mkdir -p $(BUILD)/fuzz
-	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive $(NPY_FUZZ_SOURCES) -o $@
+	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive \
+	  -I Sources/COpenBLAS -Xcc -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+	  $(NPY_FUZZ_SOURCES) -lopenblas -o $@
 
 .PHONY: fuzz-npy
 fuzz-npy: $(BUILD)/fuzz/npy

@@ -27,7 +27,7 @@ PathArg = Union[str, "os.PathLike[str]"]
 def _path(p: PathArg) -> bytes:
     raw = os.fsencode(os.fspath(p))
     if b"\0" in raw:
-        raise InvalidArgumentError(0, "path contains a NUL byte")
+        raise InvalidArgumentError("path contains a NUL byte")
     return raw
 
 
@@ -54,13 +54,13 @@ class Dataset:
         if x.ndim == 3:
             x = x[..., None]
         if x.ndim != 4:
-            raise InvalidArgumentError(1, f"images must be (N, H, W[, C]), got shape {x.shape}")
+            raise InvalidArgumentError(f"images must be (N, H, W[, C]), got shape {x.shape}")
         x = np.ascontiguousarray(x)
         lab = None
         if labels is not None:
             lab = np.ascontiguousarray(np.asarray(labels), dtype=np.int32)
             if lab.shape != (x.shape[0],):
-                raise InvalidArgumentError(1, f"labels must have shape ({x.shape[0]},), got {lab.shape}")
+                raise InvalidArgumentError(f"labels must have shape ({x.shape[0]},), got {lab.shape}")
         h = ctypes.c_void_p()
         check(_lib.ctr_dataset_from_memory(x.ctypes.data, x.shape[0], x.shape[1], x.shape[2], x.shape[3],
                                            lab.ctypes.data if lab is not None else None, ctypes.byref(h)))
@@ -145,7 +145,7 @@ def load_cifar(paths: Union[PathArg, Sequence[PathArg]], format: str = "cifar10"
         paths = [paths]
     fmt = format + ("-coarse" if coarse and format == "cifar100" else "")
     if fmt not in CIFAR_FORMATS or (coarse and format != "cifar100"):
-        raise InvalidArgumentError(1, f"format must be 'cifar10' or 'cifar100' (coarse only with cifar100), got {format!r}")
+        raise InvalidArgumentError(f"format must be 'cifar10' or 'cifar100' (coarse only with cifar100), got {format!r}")
     raw = [_path(p) for p in paths]
     arr = (ctypes.c_char_p * max(len(raw), 1))(*raw)
     h = ctypes.c_void_p()
@@ -177,11 +177,11 @@ def load_folder(root: PathArg, size: Union[None, int, Tuple[int, int]] = None, c
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)
         if len(hw) != 2:
-            raise InvalidArgumentError(1, f"size must be an int or (height, width), got {size!r}")
+            raise InvalidArgumentError(f"size must be an int or (height, width), got {size!r}")
         opts.height, opts.width = int(hw[0]), int(hw[1])
     opts.channels = int(channels)
     if layout not in FOLDER_LAYOUTS:
-        raise InvalidArgumentError(1, f"layout must be one of {sorted(FOLDER_LAYOUTS)}, got {layout!r}")
+        raise InvalidArgumentError(f"layout must be one of {sorted(FOLDER_LAYOUTS)}, got {layout!r}")
     opts.layout = FOLDER_LAYOUTS[layout]
     h = ctypes.c_void_p()
     check(_lib.ctr_dataset_load_folder(_path(root), ctypes.byref(opts), ctypes.byref(h)))

@@ -224,3 +224,10 @@ def test_folder_options_struct_matches_header():
     o = _ffi.CtrFolderOptions()
     contrastive.datasets._lib.ctr_folder_options_default(ctypes.byref(o))
     assert o.struct_size == ctypes.sizeof(o) == 20 and o.channels == 3 and o.height == 0 and o.layout == 0
+
+
+def test_python_side_argument_errors_carry_their_message():
+    with pytest.raises(contrastive.InvalidArgumentError, match="NUL"):
+        cds.load_npy("bad\0path.npy")
+    with pytest.raises(contrastive.InvalidArgumentError, match="images must be"):
+        cds.Dataset.from_numpy(np.zeros((2, 3), np.uint8))
