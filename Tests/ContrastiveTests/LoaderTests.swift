@@ -178,6 +178,9 @@ struct LoaderTests {
         #expect(d4.count == 2 && d4.height == 3 && d4.width == 4 && d4.channels == 3 && d4.pixels == pattern(6, 4, 3) && d4.labels == [5, 1])
         #expect(try EngineNPY.load(images: im3, labels: l4).labels == [258, 3])
         #expect(try EngineNPY.load(images: im3, labels: l1).labels == [200, 4])
+        // The largest label accepted (numClasses is computed without Int32 overflow).
+        let lmax = try dir.write("lmax.npy", npyBytes(descr: "<i4", shape: [2], data: [0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F]))
+        #expect(try EngineNPY.load(images: im3, labels: lmax).numClasses == Int(Int32.max) + 1)
         #expect(try EngineNPY.load(images: im3, labels: nil).channels == 1)
         let neg = try dir.write("neg.npy", npyBytes(descr: "<i4", shape: [2], data: [0, 0, 0, 0, 255, 255, 255, 255]))
         #expect(messageOf { _ = try EngineNPY.load(images: im3, labels: neg) }.contains("image 1"))

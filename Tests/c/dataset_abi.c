@@ -155,6 +155,14 @@ int main(void) {
     CHECK(ctr_dataset_from_memory(NULL, 4, 2, 3, 3, NULL, &x) == CTR_STATUS_INVALID_ARGUMENT && x == NULL);
     CHECK(ctr_dataset_from_memory(images, 0, 2, 3, 3, NULL, &x) == CTR_STATUS_INVALID_ARGUMENT);
     CHECK(ctr_dataset_from_memory(images, 4, 2, 0, 3, NULL, &x) == CTR_STATUS_INVALID_ARGUMENT);
+    {   /* the largest label is accepted (num_classes saturates instead of overflowing) */
+        int32_t big[4] = {0, INT32_MAX, 0, 0};
+        ctr_dataset *b = NULL;
+        ctr_dataset_info bi = {sizeof bi, 0, 0, 0, 0, 0, 0};
+        CHECK(ctr_dataset_from_memory(images, 4, 2, 3, 3, big, &b) == CTR_STATUS_OK);
+        CHECK(ctr_dataset_get_info(b, &bi) == CTR_STATUS_OK && bi.num_classes == INT32_MAX);
+        ctr_dataset_free(b);
+    }
     int32_t neg[4] = {0, -1, 0, 0};
     CHECK(ctr_dataset_from_memory(images, 4, 2, 3, 3, neg, &x) == CTR_STATUS_INVALID_ARGUMENT);
     CHECK(ctr_dataset_from_memory(images, 4, 2, 3, 3, NULL, NULL) == CTR_STATUS_INVALID_ARGUMENT);

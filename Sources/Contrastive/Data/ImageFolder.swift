@@ -251,6 +251,7 @@ public enum ImageFolder {
         }
         let imageBytes = try checkedByteCount([oh, ow, c])
         let total = try checkedByteCount([files.count, oh, ow, c])
+        try probeAllocation(total, what: "image folder of \(files.count) images of \(oh)×\(ow)×\(c)")
         var pixels = [UInt8](repeating: 0, count: total)
         let job = Job(files: files, channels: c, oh: oh, ow: ow, keep: options.height == 0, first: firstImage)
         let parts = parallelParts(files.count, grain: 8)
