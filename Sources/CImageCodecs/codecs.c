@@ -357,8 +357,10 @@ int cic_encode_jpeg(const uint8_t *pixels, int32_t width, int32_t height, int32_
     unsigned char *volatile buf = NULL;
     volatile unsigned long buf_size = 0;
     if (setjmp(ctx.jmp)) {
+        /* Not free(buf): jpeg_mem_dest reallocates its buffer internally and publishes it only
+         * at the end, so `buf` may already be freed. Arguments are validated above, so this
+         * path means out of memory; the buffer is leaked rather than freed twice. */
         jpeg_destroy_compress(&cinfo);
-        free(buf);
         return ctx.code;
     }
     jpeg_create_compress(&cinfo);

@@ -231,3 +231,43 @@ def test_python_side_argument_errors_carry_their_message():
         cds.load_npy("bad\0path.npy")
     with pytest.raises(contrastive.InvalidArgumentError, match="images must be"):
         cds.Dataset.from_numpy(np.zeros((2, 3), np.uint8))
+
+
+def test_dataset_structs_and_enums_match_the_c_header(tmp_path):
+    import pathlib
+    import shutil
+    import subprocess
+
+    from contrastive import _ffi
+
+    include = pathlib.Path(__file__).resolve().parents[3] / "include"
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None or not (include / "contrastive.h").exists():
+        pytest.skip("no C compiler or header")
+    structs = {"ctr_folder_options": _ffi.CtrFolderOptions, "ctr_dataset_info": _ffi.CtrDatasetInfo}
+    lines = ["#include <stdio.h>", "#include <stddef.h>", '#include "contrastive.h"', "int main(void) {"]
+    for cname, cls in structs.items():
+        lines.append(f'    printf("{cname} sizeof %zu\\n", sizeof({cname}));')
+        for field, *_ in cls._fields_:
+            lines.append(f'    printf("{cname} {field} %zu\\n", offsetof({cname}, {field}));')
+    for name in ("CTR_CIFAR10", "CTR_CIFAR100_FINE", "CTR_CIFAR100_COARSE", "CTR_FOLDER_AUTO", "CTR_FOLDER_CLASSES",
+                 "CTR_FOLDER_FLAT"):
+        lines.append(f'    printf("{name} %d\\n", (int){name});')
+    lines += ["    return 0;", "}"]
+    src = tmp_path / "layout.c"
+    src.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "layout"
+    subprocess.run([cc, "-std=c99", "-Wall", "-Werror", f"-I{include}", str(src), "-o", str(exe)], check=True,
+                   capture_output=True, text=True)
+    got = {}
+    for line in subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.splitlines():
+        *key, value = line.split()
+        got[tuple(key)] = int(value)
+    for cname, cls in structs.items():
+        assert got[(cname, "sizeof")] == ctypes.sizeof(cls)
+        for field, *_ in cls._fields_:
+            assert got[(cname, field)] == getattr(cls, field).offset, (cname, field)
+    assert [got[(n,)] for n in ("CTR_CIFAR10", "CTR_CIFAR100_FINE", "CTR_CIFAR100_COARSE")] == \
+        [cds.CIFAR_FORMATS[k] for k in ("cifar10", "cifar100", "cifar100-coarse")]
+    assert [got[(n,)] for n in ("CTR_FOLDER_AUTO", "CTR_FOLDER_CLASSES", "CTR_FOLDER_FLAT")] == \
+        [cds.FOLDER_LAYOUTS[k] for k in ("auto", "classes", "flat")]
