@@ -399,6 +399,29 @@ struct LoaderTests {
         #expect(statusOf { _ = try ImageFolder.load(root: dir.path, options: bad) } == .invalidArgument)
     }
 
+    @Test("image folder: many files (parallel parts) load in sorted order; the first bad file in order is reported")
+    func folderParallel() throws {
+        let dir = try TempDir("folder-many")
+        for k in 0..<48 {
+            let img = try DecodedImage(pixels: [UInt8](repeating: UInt8(k * 5), count: 6 * 9 * 3), height: 6, width: 9, channels: 3)
+            let data = k % 2 == 0 ? try ImageCodec.encodePNG(img) : try ImageCodec.encodeJPEG(img, quality: 100)
+            try dir.write("c\(k % 3)/img\(String(k + 100)).\(k % 2 == 0 ? "png" : "jpg")", data)
+        }
+        var o = ImageFolder.Options(); o.height = 3; o.width = 4
+        let ds = try ImageFolder.load(root: dir.path, options: o)
+        #expect(ds.count == 48 && ds.classNames == ["c0", "c1", "c2"] && ds.labels == (0..<48).map { Int32($0 / 16) })
+        // Class c0 holds k = 0, 3, 6, ...: image j of class m is k = 3·j + m, constant 5k.
+        for i in 0..<48 {
+            let k = 3 * (i % 16) + i / 16
+            let v = ds.pixels[i * ds.imageBytes..<(i + 1) * ds.imageBytes]
+            #expect(v.allSatisfy { abs(Int($0) - k * 5) <= 1 }, "image \(i)")
+        }
+        try dir.write("c2/img190.png", Array("junk".utf8))   // late in the order
+        try dir.write("c1/img105.png", [0x89, 0x50, 0x4E, 0x47])   // earlier: this one is reported
+        let m = messageOf { _ = try ImageFolder.load(root: dir.path, options: o) }
+        #expect(m.contains("c1/img105.png"), "\(m)")
+    }
+
     @Test("committed image fixtures decode to the pattern they were made from (regenerate: CTR_WRITE_IMAGE_FIXTURES=1)")
     func imageFixtures() throws {
         let dir = Fixtures.dir("images")
