@@ -185,3 +185,34 @@ fuzz-idx: $(BUILD)/fuzz/idx
 	cp -n Tests/ContrastiveTests/Fixtures/idx-corpus/* $(BUILD)/fuzz/idx-corpus/ 2>/dev/null || true
 	$(BUILD)/fuzz/idx $(BUILD)/fuzz/idx-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -artifact_prefix=$(BUILD)/fuzz/idx-findings/ -print_final_stats=1
+
+# libFuzzer on the NPY reader (header parser + data decoding): `make fuzz-npy FUZZ_SECONDS=60`.
+NPY_FUZZ_SOURCES := Tests/Fuzz/NPYFuzz.swift Sources/Contrastive/Core/Status.swift Sources/Contrastive/Core/Random.swift \
+  Sources/Contrastive/Core/Threads.swift Sources/Contrastive/Core/Log.swift Sources/Contrastive/IO/File.swift \
+  Sources/Contrastive/Data/NPY.swift Sources/Contrastive/Data/Dataset.swift
+$(BUILD)/fuzz/npy: $(NPY_FUZZ_SOURCES)
+	@mkdir -p $(BUILD)/fuzz
+	swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name Contrastive \
+	  -I Sources/COpenBLAS -Xcc -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+	  $(NPY_FUZZ_SOURCES) -lopenblas -o $@
+
+.PHONY: fuzz-npy
+fuzz-npy: $(BUILD)/fuzz/npy
+	@mkdir -p $(BUILD)/fuzz/npy-corpus $(BUILD)/fuzz/npy-findings
+	cp -n Tests/ContrastiveTests/Fixtures/npy-corpus/* $(BUILD)/fuzz/npy-corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/npy $(BUILD)/fuzz/npy-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -artifact_prefix=$(BUILD)/fuzz/npy-findings/ -print_final_stats=1
+
+# libFuzzer on the PNG/JPEG decoders (C, setjmp error paths): `make fuzz-images FUZZ_SECONDS=60`.
+FUZZ_CLANG ?= /opt/swift/usr/bin/clang
+$(BUILD)/fuzz/images: Tests/Fuzz/image_fuzz.c Sources/CImageCodecs/codecs.c Sources/CImageCodecs/include/CImageCodecs.h
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CLANG) -O1 -g -fsanitize=fuzzer,address,undefined -ISources/CImageCodecs/include \
+	  Tests/Fuzz/image_fuzz.c Sources/CImageCodecs/codecs.c -lpng16 -ljpeg -o $@
+
+.PHONY: fuzz-images
+fuzz-images: $(BUILD)/fuzz/images
+	@mkdir -p $(BUILD)/fuzz/images-corpus $(BUILD)/fuzz/images-findings
+	cp -n $$(find Tests/ContrastiveTests/Fixtures/images -type f) $(BUILD)/fuzz/images-corpus/ 2>/dev/null || true
+	$(BUILD)/fuzz/images $(BUILD)/fuzz/images-corpus -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	  -artifact_prefix=$(BUILD)/fuzz/images-findings/ -print_final_stats=1

@@ -101,7 +101,7 @@ int cic_decode_png(const uint8_t *data, size_t size, int32_t max_side, size_t ma
         return ctx.code;
     }
     png_set_read_fn(png, &ctx, png_read_cb);
-    png_set_user_limits(png, (png_uint_32)max_side, (png_uint_32)max_side);
+    /* libpng's own limit (1e6 per side) stays; max_side is checked below with a clear message. */
     png_set_chunk_malloc_max(png, 8u << 20); /* ancillary chunks (iCCP, zTXt, ...) */
     png_read_info(png, info);
 
@@ -357,8 +357,10 @@ int cic_encode_jpeg(const uint8_t *pixels, int32_t width, int32_t height, int32_
     unsigned char *volatile buf = NULL;
     volatile unsigned long buf_size = 0;
     if (setjmp(ctx.jmp)) {
+        /* Not free(buf): jpeg_mem_dest reallocates its buffer internally and publishes it only
+         * at the end, so `buf` may already be freed. Arguments are validated above, so this
+         * path means out of memory; the buffer is leaked rather than freed twice. */
         jpeg_destroy_compress(&cinfo);
-        free(buf);
         return ctx.code;
     }
     jpeg_create_compress(&cinfo);

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A dataset of uint8 images, N × H × W × C (interleaved channels), with optional integer labels.
 /// Images are held in one contiguous block; subsets copy.
 public final class ImageDataset {
@@ -27,7 +31,8 @@ public final class ImageDataset {
         self.pixels = pixels; self.count = count; self.height = height; self.width = width; self.channels = channels
         self.labels = labels
         self.classNames = classNames
-        numClasses = max(labels.map { Int(($0.max() ?? -1) + 1) } ?? 0, labels == nil ? 0 : classNames?.count ?? 0)
+        // In Int: a label of Int32.max must not overflow the Int32 `+ 1`.
+        numClasses = max(labels.map { Int($0.max() ?? -1) + 1 } ?? 0, labels == nil ? 0 : classNames?.count ?? 0)
     }
 
     /// The images at `indices`, in that order.
@@ -56,6 +61,16 @@ public final class ImageDataset {
         let nv = Int((Double(count) * f).rounded())
         return (try subset(Array(order[nv...]).sorted()), try subset(Array(order[..<nv]).sorted()))
     }
+}
+
+/// Check that `bytes` can be allocated (a malloc probe, freed at once) before an array of that
+/// size is created: Swift arrays trap when allocation fails, a thrown OUT_OF_MEMORY does not.
+func probeAllocation(_ bytes: Int, what: String) throws {
+    guard bytes > 0 else { return }
+    guard let p = malloc(bytes) else {
+        throw ContrastiveError(.outOfMemory, "\(what): cannot allocate \(bytes) bytes")
+    }
+    free(p)
 }
 
 /// Overflow-checked product of sizes for byte buffers (no 2³¹ element limit).

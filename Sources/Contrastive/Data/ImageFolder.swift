@@ -146,9 +146,11 @@ public enum ImageFolder {
 
     /// Resize an interleaved uint8 image (h × w × c) to oh × ow with antialiased bilinear
     /// (`Geometry.resizedCrop` on uint8 semantics), one channel at a time, into `dst`.
+    /// The caller copies same-size images itself: Swift 6.3 (release) miscompiles an early
+    /// `dst.update(from:count:)` return here — the tail call to memmove leaves a dimension in
+    /// the error register (r12), so the caller sees a bogus thrown error and crashes.
     static func resize(_ src: UnsafePointer<UInt8>, h: Int, w: Int, c: Int, oh: Int, ow: Int,
                        into dst: UnsafeMutablePointer<UInt8>, buffers: ResizeBuffers) throws {
-        if h == oh && w == ow { dst.update(from: src, count: h * w * c); return }
         let plane = try buffers.src.reserve(h * w)
         let tmp = try buffers.tmp.reserve(h * ow)
         let out = try buffers.dst.reserve(oh * ow)
@@ -158,6 +160,54 @@ public enum ImageFolder {
                                              oh: oh, ow: ow, dst: out, tmp: tmp, scratch: buffers.scratch, quantize: true)
             for p in 0..<(oh * ow) { dst[p * c + k] = UInt8(min(max(r.data[p], 0), 255)) }
         }
+    }
+
+    /// One error slot per part, each written by its own part only.
+    final class Failures: @unchecked Sendable {
+        private var slots: [ContrastiveError?]
+        init(_ n: Int) { slots = [ContrastiveError?](repeating: nil, count: n) }
+        func set(_ part: Int, _ e: ContrastiveError?) { if let e { slots.withUnsafeMutableBufferPointer { $0[part] = e } } }
+        var first: ContrastiveError? { slots.lazy.compactMap { $0 }.first }
+    }
+
+    /// What every part of a folder load needs.
+    struct Job {
+        let files: [String]
+        let channels: Int, oh: Int, ow: Int
+        let keep: Bool
+        let first: [UInt8]?
+
+        /// Load files `range` into their slots of `base`; the first error ends the part.
+        func run(_ range: Range<Int>, into base: UnsafeMutablePointer<UInt8>, imageBytes: Int) -> ContrastiveError? {
+            do {
+                let buffers = try ResizeBuffers()
+                for i in range {
+                    let dst = base + i * imageBytes
+                    if i == 0, let first {
+                        copyBytes(first, into: dst)
+                    } else if keep {
+                        let img = try ImageCodec.decode(try FileIO.read(files[i], maxBytes: 1 << 30), name: files[i])
+                        guard img.height == oh, img.width == ow else {
+                            throw ContrastiveError.shape("\(files[i]) is \(img.height)×\(img.width), but \(files[0]) is \(oh)×\(ow); give a size to resize all images to")
+                        }
+                        copyBytes(convert(img, channels: channels), into: dst)
+                    } else {
+                        try loadOne(files[i], channels: channels, oh: oh, ow: ow, into: dst, buffers: buffers)
+                    }
+                }
+                return nil
+            } catch let e as ContrastiveError {
+                return e
+            } catch {
+                return ContrastiveError(.internal, "\(error)")
+            }
+        }
+    }
+
+    /// Copy `bytes` to `dst` (a non-throwing function on purpose, see `resize`).
+    @inline(never)
+    static func copyBytes(_ bytes: [UInt8], into dst: UnsafeMutablePointer<UInt8>) {
+        bytes.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: $0.count) }
     }
 
     /// Per-thread scratch for `resize`.
@@ -172,8 +222,12 @@ public enum ImageFolder {
         let bytes = try FileIO.read(path, maxBytes: 1 << 30)
         let img = try ImageCodec.decode(bytes, name: path)
         let px = convert(img, channels: channels)
-        try px.withUnsafeBufferPointer { p in
-            try resize(p.baseAddress!, h: img.height, w: img.width, c: channels, oh: oh, ow: ow, into: dst, buffers: buffers)
+        if img.height == oh && img.width == ow {
+            copyBytes(px, into: dst)
+        } else {
+            try px.withUnsafeBufferPointer { p in
+                try resize(p.baseAddress!, h: img.height, w: img.width, c: channels, oh: oh, ow: ow, into: dst, buffers: buffers)
+            }
         }
     }
 
@@ -197,42 +251,19 @@ public enum ImageFolder {
         }
         let imageBytes = try checkedByteCount([oh, ow, c])
         let total = try checkedByteCount([files.count, oh, ow, c])
+        try probeAllocation(total, what: "image folder of \(files.count) images of \(oh)×\(ow)×\(c)")
         var pixels = [UInt8](repeating: 0, count: total)
-        let keep = options.height == 0
+        let job = Job(files: files, channels: c, oh: oh, ow: ow, keep: options.height == 0, first: firstImage)
         let parts = parallelParts(files.count, grain: 8)
-        var errors = [ContrastiveError?](repeating: nil, count: parts)
-        try pixels.withUnsafeMutableBufferPointer { pb in
+        let failures = Failures(parts)
+        pixels.withUnsafeMutableBufferPointer { pb in
             let base = pb.baseAddress!
-            errors.withUnsafeMutableBufferPointer { eb in
-                ThreadPool.shared.run(parts: parts) { part in
-                    do {
-                        let buffers = try ResizeBuffers()
-                        for i in partRange(part, of: parts, files.count) {
-                            let dst = base + i * imageBytes
-                            if i == 0, let firstImage {
-                                firstImage.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: imageBytes) }
-                                continue
-                            }
-                            if keep {
-                                let img = try ImageCodec.decode(try FileIO.read(files[i], maxBytes: 1 << 30), name: files[i])
-                                guard img.height == oh, img.width == ow else {
-                                    throw ContrastiveError.shape("\(files[i]) is \(img.height)×\(img.width), but \(files[0]) is \(oh)×\(ow); give a size to resize all images to")
-                                }
-                                convert(img, channels: c).withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: imageBytes) }
-                            } else {
-                                try loadOne(files[i], channels: c, oh: oh, ow: ow, into: dst, buffers: buffers)
-                            }
-                        }
-                    } catch let e as ContrastiveError {
-                        eb[part] = e
-                    } catch {
-                        eb[part] = ContrastiveError(.internal, "\(error)")
-                    }
-                }
+            ThreadPool.shared.run(parts: parts) { part in
+                failures.set(part, job.run(partRange(part, of: parts, files.count), into: base, imageBytes: imageBytes))
             }
-            // The first failing part in file order reports (deterministic whatever the threads).
-            if let e = errors.compactMap({ $0 }).first { throw e }
         }
+        // The first failing part in file order reports (deterministic whatever the threads).
+        if let e = failures.first { throw e }
         return try ImageDataset(pixels: pixels, count: files.count, height: oh, width: ow, channels: c,
                                 labels: labels, classNames: labels == nil ? nil : classes)
     }

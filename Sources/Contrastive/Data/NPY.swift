@@ -268,15 +268,21 @@ public enum NPY {
     /// every value must lie in 0…Int32.max.
     public static func readLabels(_ path: String) throws -> [Int32] {
         let (h, data) = try readRaw(path)
+        return try decodeLabels(h, data, offset: 0, name: path)
+    }
+
+    /// The labels of an integer (N,) array whose data starts at `offset` of `data`.
+    static func decodeLabels(_ h: Header, _ data: [UInt8], offset: Int, name path: String) throws -> [Int32] {
         guard h.dtype.kind == UInt8(ascii: "u") || h.dtype.kind == UInt8(ascii: "i") else {
             throw ContrastiveError(.format, "\(path): labels must be integers (int32, int64, uint8, ...), found '\(h.dtype)'")
         }
         guard h.shape.count == 1 else { throw ContrastiveError(.format, "\(path): labels need shape (N,), found \(h.shape)") }
+        guard data.count - offset == h.count * h.dtype.size else { throw ContrastiveError(.internal, "\(path): label data size") }
         var out = [Int32](repeating: 0, count: h.count)
         let size = h.dtype.size, signed = h.dtype.kind == UInt8(ascii: "i"), big = h.dtype.bigEndian
         for k in 0..<h.count {
             var u: UInt64 = 0
-            let o = k * size
+            let o = offset + k * size
             for b in 0..<size {
                 let byte = UInt64(data[o + (big ? b : size - 1 - b)])
                 u = u << 8 | byte
@@ -293,6 +299,27 @@ public enum NPY {
             out[k] = Int32(v)
         }
         return out
+    }
+
+    /// Parse a whole file held in memory and decode its data the way the loaders would
+    /// (uint8 rank 3/4 → images, integer rank 1 → labels, floats → float32). For the fuzzer
+    /// and the regression corpus; returns the header.
+    @discardableResult
+    public static func parseAll(_ bytes: [UInt8], name: String) throws -> Header {
+        let h = try parseHeader(bytes, name: name)
+        if h.dtype.kind == UInt8(ascii: "f") {
+            _ = try decodeFloat32(h, Array(bytes[h.dataOffset...]), name: name)
+        } else if h.shape.count == 1 {
+            _ = try decodeLabels(h, bytes, offset: h.dataOffset, name: name)
+        } else if h.dtype.size == 1 && h.dtype.kind == UInt8(ascii: "u") && (h.shape.count == 3 || h.shape.count == 4) {
+            let c = h.shape.count == 4 ? h.shape[3] : 1
+            guard h.shape[1] >= 1, h.shape[2] >= 1, h.shape[1] <= 65536, h.shape[2] <= 65536, c >= 1, c <= 4096 else {
+                throw ContrastiveError(.format, "\(name): image shape \(h.shape) is empty or too large")
+            }
+            _ = try ImageDataset(pixels: Array(bytes[h.dataOffset...]), count: h.shape[0], height: h.shape[1], width: h.shape[2],
+                                 channels: c, labels: nil)
+        }
+        return h
     }
 
     /// A dataset from an images .npy and an optional labels .npy (same N).

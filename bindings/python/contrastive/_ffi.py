@@ -447,6 +447,24 @@ class CtrDatasetInfo(ctypes.Structure):
     ]
 
 
+class CtrFolderOptions(ctypes.Structure):
+    """``ctr_folder_options`` (contrastive.h)::
+
+        typedef struct ctr_folder_options {
+            uint32_t struct_size;
+            int32_t height, width, channels, layout;
+        } ctr_folder_options;
+    """
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("height", ctypes.c_int32),
+        ("width", ctypes.c_int32),
+        ("channels", ctypes.c_int32),
+        ("layout", ctypes.c_int32),
+    ]
+
+
 def _declare(dll: ctypes.CDLL, path: str, name: str, restype, argtypes) -> None:
     try:
         fn = getattr(dll, name)
@@ -596,6 +614,20 @@ def load_library(expected_abi: Optional[int] = None) -> Tuple[ctypes.CDLL, str]:
              [ctypes.c_void_p, i64, i32, i32, i32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)])
     # ctr_status ctr_dataset_procedural(int64_t n, int32_t size, uint64_t seed, ctr_dataset **out);
     _declare(dll, path, "ctr_dataset_procedural", ctr_status, [i64, i32, u64, ctypes.POINTER(ctypes.c_void_p)])
+    # ctr_status ctr_dataset_load_cifar(const char *const *paths, int32_t n_paths, int32_t format, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_load_cifar", ctr_status,
+             [ctypes.POINTER(ctypes.c_char_p), i32, i32, ctypes.POINTER(ctypes.c_void_p)])
+    # ctr_status ctr_dataset_load_npy(const char *images_path, const char *labels_path, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_load_npy", ctr_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)])
+    # void ctr_folder_options_default(ctr_folder_options *opts);
+    _declare(dll, path, "ctr_folder_options_default", None, [ctypes.POINTER(CtrFolderOptions)])
+    # ctr_status ctr_dataset_load_folder(const char *root, const ctr_folder_options *opts, ctr_dataset **out);
+    _declare(dll, path, "ctr_dataset_load_folder", ctr_status,
+             [ctypes.c_char_p, ctypes.POINTER(CtrFolderOptions), ctypes.POINTER(ctypes.c_void_p)])
+    # ctr_status ctr_dataset_class_name(const ctr_dataset *dataset, int32_t label, char *buf, size_t capacity,
+    #                                   size_t *needed);
+    _declare(dll, path, "ctr_dataset_class_name", ctr_status,
+             [ctypes.c_void_p, i32, ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)])
     # void ctr_dataset_free(ctr_dataset *dataset);
     _declare(dll, path, "ctr_dataset_free", None, [ctypes.c_void_p])
     # ctr_status ctr_dataset_get_info(const ctr_dataset *dataset, ctr_dataset_info *info);
