@@ -27,7 +27,7 @@ LDFLAGS_LIB  := -L$(LIBDIR) -lcontrastive -Wl,-rpath,'$$ORIGIN/../lib'
 # Debian packages the build and tests need (checked by `make deps`).
 DEB_PACKAGES := libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-dev pkg-config binutils gcc g++ make dataset-fashion-mnist
 
-.PHONY: all cli deps lib test-cli test-pip swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train bench-accuracy clean
+.PHONY: all cli deps lib test-cli test-pip run swift-build examples c-tests test test-swift test-c test-python bench-ops bench-python bench-embed bench-augment install test-install bench-loss bench-train bench-accuracy clean
 
 all: lib cli examples c-tests
 
@@ -93,6 +93,12 @@ test-c: c-tests examples
 	@set -e; for t in $(CTESTS) $(BUILD)/tests/header_cxx; do echo "== $$t"; $$t; done
 	CC=$(CC) bash Tests/c/check_exports.sh $(LIBDIR)/libcontrastive.so.$(VERSION) include/contrastive.h
 	@set -e; for e in $(EXAMPLES_C); do echo "== $$e"; $$e; done
+
+# The main job: SimCLR on Fashion-MNIST on built-in defaults, evaluation against the raw-pixel and
+# random-initialisation baselines, the HTML report (runs/simclr-fashion-mnist/). RUN_ARGS adds options.
+RUN_ARGS ?=
+run: deps all
+	$(BUILD)/bin/contrastive train $(RUN_ARGS)
 
 # `pip install bindings/python` into a fresh virtual environment carries the library with it.
 test-pip: lib

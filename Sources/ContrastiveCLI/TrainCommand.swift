@@ -18,7 +18,7 @@ enum TrainCommand {
       --width W           ResNet width multiplier (default 1)
       --channels LIST     ConvNet stage channels (default 32,64,128,256)
       --head-layers N --head-hidden N --head-out N   projection head (default: the method's)
-      --epochs N (default 5) --batch N (default 256) --accumulation N (default 1) --seed N
+      --epochs N (default 3) --batch N (default 256) --accumulation N (default 1) --seed N
       --optimizer O       sgd, lars, adamw (default: the method's)
       --lr X --weight-decay X --momentum X --warmup-epochs X --schedule cosine|constant|step
       --temperature X --queue-size N --tau-base X --tau-final X --prototypes N
@@ -26,7 +26,7 @@ enum TrainCommand {
       --threads N         library threads (default: all cores)
       --out DIR           output directory (default runs/<method>-<data>)
       --resume FILE       continue from a training checkpoint (same options)
-      --knn-k N --knn-t X evaluation kNN (default 200, 0.1)
+      --knn-k N --knn-t X evaluation kNN (default 20, 0.07: solo-learn's protocol)
       --no-eval           skip the final evaluation and baselines
       --quiet             no progress line
     writes DIR/checkpoint.safetensors (full state, every epoch), DIR/encoder.safetensors (backbone,
@@ -63,7 +63,7 @@ enum TrainCommand {
         if let v = try a.int("head-out") { head.output = v }
         c.model = Model.Config(architecture: try architecture(a, channels: channels), projector: head, seed: try a.uint64("seed", default: 0))
         c.seed = try a.uint64("seed", default: 0)
-        c.epochs = try a.int("epochs", default: 5)
+        c.epochs = try a.int("epochs", default: 3)
         c.batchSize = try a.int("batch", default: 256)
         c.accumulation = try a.int("accumulation", default: 1)
         if let o = a.string("optimizer") {
@@ -152,7 +152,7 @@ enum TrainCommand {
         var scatter: Scatter? = nil
         if !a.flag("no-eval"), let test, test.labels != nil, train.labels != nil {
             let eval = try Evaluation(train: train, test: test, limit: try a.int("eval-limit", default: 0),
-                                      k: try a.int("knn-k", default: 200), t: Float(try a.double("knn-t") ?? 0.1))
+                                      k: try a.int("knn-k", default: 20), t: Float(try a.double("knn-t") ?? 0.07))
             table = try eval.compare(trainer: trainer)
             scatter = eval.scatter
             print("")
