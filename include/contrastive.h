@@ -1220,6 +1220,42 @@ ctr_status ctr_topk_accuracy(const float *scores, const int32_t *labels, int64_t
  *          (min(n, dim)^2 doubles are needed). Single-threaded. */
 ctr_status ctr_effective_rank(const float *x, int64_t n, int64_t dim, int32_t centered, double *rank);
 
+/* ---- fine-tuning for transfer ----------------------------------------------------------- */
+
+/** Options of ctr_model_finetune. Fill with ctr_finetune_options_default(). */
+typedef struct ctr_finetune_options {
+    uint32_t struct_size;      /**< sizeof(ctr_finetune_options), set by the default function */
+    int32_t epochs;            /**< >= 1 (default 5) */
+    int32_t batch_size;        /**< >= 2 (default 256) */
+    float learning_rate;       /**< SGD with momentum, cosine to 0 over all steps (default 0.05) */
+    float momentum;            /**< (default 0.9) */
+    float weight_decay;        /**< on weights, not biases/BN (default 5e-4) */
+    int32_t freeze_backbone;   /**< 1: train the new classifier only (default 0: end to end) */
+    uint64_t seed;             /**< shuffling and classifier initialisation (default 0) */
+} ctr_finetune_options;
+
+/** Fill *opts with the defaults above. NULL is ignored. */
+void ctr_finetune_options_default(ctr_finetune_options *opts);
+
+/** Result of ctr_model_finetune (fractions in [0, 1]). */
+typedef struct ctr_finetune_result {
+    uint32_t struct_size;      /**< caller: sizeof(ctr_finetune_result) */
+    double top1, top5;         /**< on the test split */
+    double train_loss;         /**< mean cross-entropy of the last epoch */
+    int64_t steps;
+} ctr_finetune_result;
+
+/** Transfer by fine-tuning: the model's backbone plus a new linear classifier over the labels
+ *  of `train`, trained with cross-entropy (images resized to the model's recorded input size
+ *  and normalised as it was trained, else the images' own size and statistics), then
+ *  evaluated on `test`. The model's weights are modified in place (end to end unless
+ *  freeze_backbone); its head, if any, is not used.
+ *  @return OK; INVALID_ARGUMENT (NULL, unlabelled or empty splits, bad option); SHAPE_MISMATCH
+ *          (channels); NUMERIC (the loss diverged: lower the learning rate; the model is then
+ *          partly trained); OUT_OF_MEMORY. */
+ctr_status ctr_model_finetune(ctr_model *model, const ctr_dataset *train, const ctr_dataset *test,
+                              const ctr_finetune_options *opts, ctr_finetune_result *result);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

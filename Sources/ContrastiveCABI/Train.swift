@@ -337,3 +337,42 @@ public func ctr_trainer_embed_dataset(_ t: OpaquePointer?, _ dataset: OpaquePoin
         f.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: need) }
     }
 }
+
+// MARK: fine-tuning
+
+func defaultFinetuneOptions() -> ctr_finetune_options {
+    var o = ctr_finetune_options()
+    o.struct_size = UInt32(MemoryLayout<ctr_finetune_options>.size)
+    o.epochs = 5; o.batch_size = 256; o.learning_rate = 0.05; o.momentum = 0.9; o.weight_decay = 5e-4
+    o.freeze_backbone = 0; o.seed = 0
+    return o
+}
+
+@_cdecl("ctr_finetune_options_default")
+public func ctr_finetune_options_default(_ opts: UnsafeMutablePointer<ctr_finetune_options>?) {
+    opts?.pointee = defaultFinetuneOptions()
+}
+
+@_cdecl("ctr_model_finetune")
+public func ctr_model_finetune(_ model: OpaquePointer?, _ train: OpaquePointer?, _ test: OpaquePointer?,
+                               _ opts: UnsafePointer<ctr_finetune_options>?, _ result: UnsafeMutablePointer<ctr_finetune_result>?) -> Int32 {
+    guarded("ctr_model_finetune") {
+        let m = try object(model, tag: HandleTag.model, as: Model.self, name: "model")
+        let tr = try object(train, tag: HandleTag.dataset, as: ImageDataset.self, name: "train")
+        let te = try object(test, tag: HandleTag.dataset, as: ImageDataset.self, name: "test")
+        guard let result else { throw ContrastiveError.invalid("result is NULL") }
+        try checkSized(result, name: "result")
+        let o = try readOptions(UnsafeRawPointer(opts), defaults: defaultFinetuneOptions(), name: "opts")
+        guard o.momentum.isFinite, o.momentum >= 0, o.momentum < 1, o.weight_decay.isFinite, o.weight_decay >= 0 else {
+            throw ContrastiveError.invalid("momentum must be in [0, 1) and weight_decay ≥ 0")
+        }
+        var fo = FineTune.Options()
+        fo.epochs = Int(o.epochs); fo.batchSize = Int(o.batch_size); fo.learningRate = o.learning_rate
+        fo.momentum = o.momentum; fo.weightDecay = o.weight_decay
+        fo.freezeBackbone = try flag(o.freeze_backbone, "freeze_backbone"); fo.seed = o.seed
+        let r = try FineTune.run(model: m, train: tr, test: te, transform: try m.evalTransform(for: tr), options: fo)
+        var v = ctr_finetune_result()
+        v.top1 = r.top1; v.top5 = r.top5; v.train_loss = r.trainLoss; v.steps = Int64(r.steps)
+        try writeSized(&v, to: UnsafeMutableRawPointer(result), name: "result")
+    }
+}

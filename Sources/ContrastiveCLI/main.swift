@@ -16,28 +16,7 @@ usage: contrastive <command> [options]      (contrastive <command> --help for it
   version
 """
 
-/// The evaluation transform of an encoder: its recorded input size and normalisation, else the
-/// dataset's size and channel statistics.
-func evalTransform(_ model: Model, meta: [(String, String)], data: ImageDataset) throws -> Augmenter {
-    func m(_ k: String) -> String? { meta.first { $0.0 == k }?.1 }
-    var size = "\(data.height)x\(data.width)"
-    if let s = m("input_size"), !s.isEmpty { size = s }
-    var mean = m("normalize_mean") ?? "", std = m("normalize_std") ?? ""
-    if mean.isEmpty || std.isEmpty {
-        let (a, b) = channelStats(data)
-        mean = a.map { "\($0)" }.joined(separator: ","); std = b.map { "\($0)" }.joined(separator: ",")
-    }
-    return try Augmenter(pipeline: AugmentPipeline.parse("normalize mean=\(mean) std=\(std)\nview: resize size=\(size)"))
-}
-
-func channelStats(_ d: ImageDataset) -> ([Double], [Double]) {
-    let c = d.channels, n = min(d.count, 4096), per = d.imageBytes
-    var s = [Double](repeating: 0, count: c), s2 = s
-    for i in 0..<n { for p in stride(from: 0, to: per, by: c) { for k in 0..<c { let v = Double(d.pixels[i * per + p + k]) / 255; s[k] += v; s2[k] += v * v } } }
-    let cnt = Double(max(n * per / c, 1))
-    let mean = s.map { $0 / cnt }
-    return (mean, (0..<c).map { max((s2[$0] / cnt - mean[$0] * mean[$0]).squareRoot(), 1e-3) })
-}
+func channelStats(_ d: ImageDataset) -> ([Double], [Double]) { Trainer.channelStats(d) }
 
 /// Features of every image of `data` through `transform` and `model` (eval mode).
 func features(_ model: Model, _ transform: Augmenter, _ data: ImageDataset, output: Model.Output, normalize: Bool) throws -> (values: [Float], dim: Int) {
@@ -97,7 +76,7 @@ enum EvalCommand {
         let train = try DataSpec.limit(try DataSpec.load(spec), try a.int("limit", default: 0))
         guard let test = try DataSpec.testSplit(train: spec, explicit: a.string("test-data")) else { throw CLIError("--test-data SPEC is required for \(spec)") }
         guard let trainLabels = train.labels, let testLabels = test.labels else { throw CLIError("evaluation needs labelled train and test splits") }
-        let transform = try evalTransform(model, meta: file.metadata, data: train)
+        let transform = try model.evalTransform(for: train)
         let output: Model.Output = try a.choice("output", ["backbone", "projector"], default: "backbone") == "backbone" ? .backbone : .projector
         let classes = max(train.numClasses, test.numClasses)
         if mode == "finetune" {
@@ -162,7 +141,7 @@ enum EmbedCommand {
         try model.load(file, strict: false)
         let data = try DataSpec.limit(try DataSpec.load(a.string("data", default: "fashion-mnist")), try a.int("limit", default: 0))
         let output: Model.Output = try a.choice("output", ["backbone", "projector"], default: "backbone") == "backbone" ? .backbone : .projector
-        let (f, d) = try features(model, try evalTransform(model, meta: file.metadata, data: data), data, output: output, normalize: a.flag("normalize"))
+        let (f, d) = try features(model, try model.evalTransform(for: data), data, output: output, normalize: a.flag("normalize"))
         try NPY.write(path: out, shape: [data.count, d], floats: f)
         print("wrote \(out): \(data.count) × \(d) float32")
     }

@@ -221,6 +221,8 @@ public final class Model {
             let t = e.isBuffer ? network.buffers.value(e.index) : network.params.value(e.index)
             v.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: v.count) }
         }
+        let input = file.metadata.filter { Model.inputKeys.contains($0.0) }
+        if !input.isEmpty { extraMetadata = input }
     }
 }
 

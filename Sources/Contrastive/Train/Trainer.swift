@@ -202,7 +202,7 @@ public final class Trainer {
     deinit { pixels?.deallocate() }
 
     /// Per-channel mean and std of a dataset's pixels (0...1 scale), over at most 4096 images.
-    static func channelStats(_ d: ImageDataset) -> ([Double], [Double]) {
+    public static func channelStats(_ d: ImageDataset) -> ([Double], [Double]) {
         let c = d.channels, n = min(d.count, 4096), per = d.imageBytes
         var s = [Double](repeating: 0, count: c), s2 = s
         for i in 0..<n {

@@ -43,6 +43,19 @@ def _define_structs() -> None:
     ]
 
 
+class CtrFinetuneOptions(ctypes.Structure):
+    """``ctr_finetune_options``."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("epochs", ctypes.c_int32), ("batch_size", ctypes.c_int32),
+                ("learning_rate", ctypes.c_float), ("momentum", ctypes.c_float), ("weight_decay", ctypes.c_float),
+                ("freeze_backbone", ctypes.c_int32), ("seed", ctypes.c_uint64)]
+
+
+class CtrFinetuneResult(ctypes.Structure):
+    """``ctr_finetune_result``."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("top1", ctypes.c_double), ("top5", ctypes.c_double),
+                ("train_loss", ctypes.c_double), ("steps", ctypes.c_int64)]
+
+
 class CtrStepMetrics(ctypes.Structure):
     """``ctr_step_metrics``."""
 
@@ -94,5 +107,10 @@ def declare(dll, path, _declare) -> None:
     # ctr_status ctr_trainer_embed_dataset(ctr_trainer *trainer, const ctr_dataset *dataset, int32_t output,
     #                                      int32_t normalize, float *out, size_t out_capacity);
     _declare(dll, path, "ctr_trainer_embed_dataset", st, [vp, vp, i32, i32, vp, sz])
+    # void ctr_finetune_options_default(ctr_finetune_options *opts);
+    _declare(dll, path, "ctr_finetune_options_default", None, [P(CtrFinetuneOptions)])
+    # ctr_status ctr_model_finetune(ctr_model *model, const ctr_dataset *train, const ctr_dataset *test,
+    #                               const ctr_finetune_options *opts, ctr_finetune_result *result);
+    _declare(dll, path, "ctr_model_finetune", st, [vp, vp, vp, P(CtrFinetuneOptions), P(CtrFinetuneResult)])
     # ctr_status ctr_dataset_slice(const ctr_dataset *dataset, int64_t start, int64_t count, ctr_dataset **out);
     _declare(dll, path, "ctr_dataset_slice", st, [vp, i64, i64, P(vp)])

@@ -200,6 +200,22 @@ class Model:
             "seed": seed,
         }
 
+    def finetune(self, train, test, *, epochs: int = 5, batch_size: int = 256, lr: float = 0.05, momentum: float = 0.9,
+                 weight_decay: float = 5e-4, freeze_backbone: bool = False, seed: int = 0) -> Dict[str, Any]:
+        """Transfer by fine-tuning: this backbone + a new linear classifier trained on the labelled
+        ``train`` dataset, evaluated on ``test``; the weights change in place. Returns
+        ``{"top1", "top5", "train_loss", "steps"}``."""
+        from . import _ffi_train as _t
+        o = _t.CtrFinetuneOptions()
+        _lib.ctr_finetune_options_default(ctypes.byref(o))
+        o.epochs, o.batch_size, o.learning_rate, o.momentum = int(epochs), int(batch_size), float(lr), float(momentum)
+        o.weight_decay, o.freeze_backbone, o.seed = float(weight_decay), 1 if freeze_backbone else 0, _as_seed(seed)
+        r = _t.CtrFinetuneResult()
+        r.struct_size = ctypes.sizeof(r)
+        with self._lock:
+            check(_lib.ctr_model_finetune(self._require(), train._h, test._h, ctypes.byref(o), ctypes.byref(r)))
+        return {"top1": r.top1, "top5": r.top5, "train_loss": r.train_loss, "steps": r.steps}
+
     @classmethod
     def _from_handle(cls, handle: ctypes.c_void_p, config: Dict[str, Any]) -> "Model":
         """Wrap a ``ctr_model`` handle made by the library (e.g. a trainer's encoder)."""

@@ -133,3 +133,15 @@ def test_python_example_runs():
                        capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "epoch 1:" in r.stdout and "resumed:" in r.stdout
+
+
+def test_finetune_transfer(fmnist):
+    train, val = fmnist
+    t = small_trainer(train, epochs=1, knn_every=0)
+    t.fit()
+    m = t.model
+    r = m.finetune(train, val, epochs=3, batch_size=128)
+    assert r["steps"] == 3 * (len(train) // 128)
+    assert 0.25 < r["top1"] <= r["top5"] <= 1.0          # 10 classes: chance is 0.1
+    with pytest.raises(contrastive.InvalidArgumentError):
+        m.finetune(train, val, lr=-1.0)
