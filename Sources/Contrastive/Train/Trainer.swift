@@ -97,6 +97,7 @@ public final class Trainer {
     private var userBatchBuffer: Storage?
     private var accumulators: [Storage] = []
     private var lastProgress = 0.0
+    private var avgStepSeconds = 0.0
 
     /// Build a trainer. `dataset` may be nil for the bring-your-own-batch API (`step(images:)`);
     /// then `imageSize` (h, w) and the model's channel count fix the augmentation's input.
@@ -511,14 +512,16 @@ public final class Trainer {
 
     private func printProgress(_ m: StepMetrics) {
         let now = monotonicSeconds()
+        avgStepSeconds = avgStepSeconds == 0 ? m.seconds : 0.9 * avgStepSeconds + 0.1 * m.seconds
         guard m.endedEpoch || now - lastProgress > 0.5 else { return }
         lastProgress = now
         let done = stepInEpoch == 0 ? stepsPerEpoch : stepInEpoch
         let width = 24, filled = width * done / max(stepsPerEpoch, 1)
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        let remaining = Double(totalSteps - globalStep) * m.seconds
+        // ETA from a running mean of step times (single steps are noisy).
+        let remaining = Double(totalSteps - globalStep) * avgStepSeconds
         let line = "epoch \(m.epoch + 1)/\(config.epochs) [\(bar)] \(done)/\(stepsPerEpoch) loss \(formatFixed(Double(m.loss), 4)) "
-            + "lr \(formatFixed(Double(m.learningRate), 4)) \(Int(m.imagesPerSecond)) img/s ETA \(formatDuration(remaining))"
+            + "lr \(formatFixed(Double(m.learningRate), 4)) \(Int(Double(config.batchSize) / max(avgStepSeconds, 1e-9))) img/s ETA \(formatDuration(remaining))"
         fputs("\r\(line)\u{1B}[K", stderr)
     }
 
