@@ -69,21 +69,25 @@ final class Evaluation {
     static func pixels(_ d: ImageDataset) -> [Float] { d.pixels.map { Float($0) / 255 } }
 
     /// Raw pixels, a random-init encoder, and the trained encoder.
-    func compare(trainer: Trainer) throws -> [EvalRow] {
+    func compare(trainer: Trainer, baselines: Bool = true) throws -> [EvalRow] {
         var rows: [EvalRow] = []
-        fputs("evaluating: raw pixels…\n", stderr)
-        rows.append(try score("raw pixels", trainF: Self.pixels(train), testF: Self.pixels(test), dim: train.imageBytes))
-        let random = try Model(Model.Config(architecture: trainer.model.config.architecture, projector: nil, seed: 4242))
         let d = trainer.model.backbone.featureDim
-        fputs("evaluating: random-init encoder…\n", stderr)
-        rows.append(try score("random-init encoder", trainF: try trainer.embed(train, rows: Array(0..<train.count), output: .backbone, using: random),
-                              testF: try trainer.embed(test, rows: Array(0..<test.count), output: .backbone, using: random), dim: d))
+        if baselines { try addBaselines(&rows, trainer: trainer, d: d) }
         fputs("evaluating: trained encoder…\n", stderr)
         let testF = try trainer.embed(test, rows: Array(0..<test.count), output: .backbone)
         rows.append(try score("\(trainer.config.method.rawValue) encoder", trainF: try trainer.embed(train, rows: Array(0..<train.count), output: .backbone),
                               testF: testF, dim: d))
         scatter = Self.pca(testF, n: test.count, d: d, labels: test.labels!, maxPoints: 2000)
         return rows
+    }
+
+    private func addBaselines(_ rows: inout [EvalRow], trainer: Trainer, d: Int) throws {
+        fputs("evaluating: raw pixels…\n", stderr)
+        rows.append(try score("raw pixels", trainF: Self.pixels(train), testF: Self.pixels(test), dim: train.imageBytes))
+        let random = try Model(Model.Config(architecture: trainer.model.config.architecture, projector: nil, seed: 4242))
+        fputs("evaluating: random-init encoder…\n", stderr)
+        rows.append(try score("random-init encoder", trainF: try trainer.embed(train, rows: Array(0..<train.count), output: .backbone, using: random),
+                              testF: try trainer.embed(test, rows: Array(0..<test.count), output: .backbone, using: random), dim: d))
     }
 
     static func format(_ rows: [EvalRow]) -> String {

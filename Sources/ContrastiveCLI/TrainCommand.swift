@@ -28,6 +28,7 @@ enum TrainCommand {
       --resume FILE       continue from a training checkpoint (same options)
       --knn-k N --knn-t X evaluation kNN (default 20, 0.07: solo-learn's protocol)
       --no-eval           skip the final evaluation and baselines
+      --no-baselines      evaluate the trained encoder only (no raw-pixel / random-init rows)
       --quiet             no progress line
     writes DIR/checkpoint.safetensors (full state, every epoch), DIR/encoder.safetensors (backbone,
     torchvision names), DIR/metrics.csv, DIR/metrics.json, DIR/augment_preview.png, DIR/report.html
@@ -92,7 +93,7 @@ enum TrainCommand {
     }
 
     static func run(_ args: [String]) throws {
-        let a = try Arguments(args, options: options, flags: ["no-eval", "quiet", "help"])
+        let a = try Arguments(args, options: options, flags: ["no-eval", "no-baselines", "quiet", "help"])
         if a.flag("help") { print(usage); return }
         guard a.positional.isEmpty else { throw CLIError("unexpected argument \(a.positional[0]) (see contrastive train --help)") }
         if let t = try a.int("threads") {
@@ -153,7 +154,7 @@ enum TrainCommand {
         if !a.flag("no-eval"), let test, test.labels != nil, train.labels != nil {
             let eval = try Evaluation(train: train, test: test, limit: try a.int("eval-limit", default: 0),
                                       k: try a.int("knn-k", default: 20), t: Float(try a.double("knn-t") ?? 0.07))
-            table = try eval.compare(trainer: trainer)
+            table = try eval.compare(trainer: trainer, baselines: !a.flag("no-baselines"))
             scatter = eval.scatter
             print("")
             print(Evaluation.format(table))

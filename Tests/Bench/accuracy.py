@@ -35,10 +35,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--torch", default=os.environ.get("BENCH_PYTHON"), help="a Python with torch (default $BENCH_PYTHON)")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-methods", default=None, help="methods to run the PyTorch peer for (default: all)")
     a = ap.parse_args()
     cli = os.path.join(REPO, "build", "bin", "contrastive")
     methods = a.methods.split(",")
     rows = []
+    torch_methods = a.torch_methods.split(",") if a.torch_methods else methods
+    raw = None
     print(f"bench-accuracy: Fashion-MNIST, ConvNet 32-64-128-256, {a.epochs} epochs, batch 256, "
           f"{a.limit or 60000} training images, {a.threads} threads", flush=True)
     for m in methods:
@@ -47,6 +50,8 @@ def main():
                "--threads", str(a.threads), "--knn-k", "200", "--knn-t", "0.1"]
         if a.limit:
             cmd += ["--limit", str(a.limit)]
+        if raw is not None:
+            cmd.append("--no-baselines")     # the baselines do not depend on the method
         t = time.time()
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
@@ -55,13 +60,16 @@ def main():
         mj = json.load(open(os.path.join(out, "metrics.json")))
         ev = {e["features"]: e for e in mj["evaluation"]}
         mine = ev[f"{m} encoder"]
+        if raw is None:
+            raw = (ev["raw pixels"], ev["random-init encoder"])
+        ev["raw pixels"], ev["random-init encoder"] = raw
         per_epoch = sorted(e["seconds"] for e in mj["epochs"])[len(mj["epochs"]) // 2]
         row = dict(method=m, linear=mine["linear_top1"], knn=mine["knn_top1"], epoch_s=per_epoch,
                    raw_linear=ev["raw pixels"]["linear_top1"], raw_knn=ev["raw pixels"]["knn_top1"],
                    random_linear=ev["random-init encoder"]["linear_top1"], wall=time.time() - t)
         print(f"{m}: ours linear {row['linear']:.4f} kNN {row['knn']:.4f}, {per_epoch:.1f} s/epoch "
               f"(raw pixels {row['raw_linear']:.4f} / {row['raw_knn']:.4f}, random init {row['random_linear']:.4f})", flush=True)
-        if a.torch and not a.no_torch:
+        if a.torch and not a.no_torch and m in torch_methods:
             tcmd = [a.torch, os.path.join(REPO, "Tests", "Bench", "accuracy_torch.py"), "--method", m, "--epochs", str(a.epochs),
                     "--threads", str(a.threads)] + (["--limit", str(a.limit)] if a.limit else [])
             tr = subprocess.run(tcmd, capture_output=True, text=True, env=dict(os.environ, CONTRASTIVE_LIBRARY=os.path.join(REPO, "build", "lib", "libcontrastive.so.0")))
