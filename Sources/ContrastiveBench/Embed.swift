@@ -56,7 +56,7 @@ func benchEmbed(reps: Int, peer: String?) throws {
         print("convnet fwd+bwd \(fmt(t * 1000, 3)) ms/img")
         return
     }
-    print("bench-embed: \(threads) thread(s), median of \(reps) runs; PyTorch peer: \(peer ?? "none")")
+    print("bench-embed: \(threads) thread(s), median of \(reps) runs; OpenBLAS kernels \(openBLASCore()); PyTorch peer: \(peer ?? "none")")
     // Memory first, in a clean process state: growth of peak RSS over one batch-256 R18 fwd+bwd.
     let memModel = try resnet18Cifar()
     let xm = try randomTensor([256, 3, 32, 32], seed: 11)

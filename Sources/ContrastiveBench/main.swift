@@ -32,6 +32,13 @@ func randomTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
     return t
 }
 
+/// OpenBLAS's kernel family in use (the machine may pin it with OPENBLAS_CORETYPE).
+func openBLASCore() -> String {
+    typealias Fn = @convention(c) () -> UnsafeMutablePointer<CChar>?
+    guard let sym = dlsym(nil, "openblas_get_corename"), let p = unsafeBitCast(sym, to: Fn.self)() else { return "unknown" }
+    return String(cString: p)
+}
+
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ v: Double, _ digits: Int = 1) -> String {
     var p = 1.0
@@ -42,7 +49,7 @@ func fmt(_ v: Double, _ digits: Int = 1) -> String {
 
 func benchOps(reps: Int, columns: Int) throws {
     let threads = ThreadPool.shared.threads
-    print("bench-ops: \(threads) thread(s), median of \(reps) runs; GFLOP/s = 2·N·Cout·Ho·Wo·Cin·k² / time")
+    print("bench-ops: \(threads) thread(s), median of \(reps) runs; OpenBLAS kernels \(openBLASCore()); GFLOP/s = 2·N·Cout·Ho·Wo·Cin·k² / time")
 
     // sgemm reference: 1024³, sampled before every layer so that both see the same machine
     // (other tenants make this box noisy); the ratio uses the median of all samples.
@@ -130,6 +137,7 @@ do {
     switch args.first ?? "" {
     case "ops": try benchOps(reps: reps, columns: columns)
     case "embed": try benchEmbed(reps: reps, peer: peer)
+    case "layers": try benchLayers(reps: reps, batch: 256)
     case "augment": try benchAugment(reps: reps)
     case "loss": try benchLoss(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })
     default:
