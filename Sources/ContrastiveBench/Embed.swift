@@ -49,6 +49,8 @@ func fwdbwd(_ model: Model, _ x: Tensor, graph g: Graph) throws {
 
 func benchEmbed(reps: Int, peer: String?) throws {
     let threads = ThreadPool.shared.threads
+    // A/B aid: CTR_BENCH_GENERAL=1 runs the general kernels in place of the fast paths.
+    if getenv("CTR_BENCH_GENERAL") != nil { Conv2D.useStagedIm2col = false; MaxPool2D.useFastPath = false; Winograd.enabled = false }
     if getenv("CTR_BENCH_CONVNET_ONLY") != nil {   // profiling aid: the ConvNet fwd+bwd step alone
         let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
         let x = try randomTensor([256, 3, 32, 32], seed: 13), g = try Graph()

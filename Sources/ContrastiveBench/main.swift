@@ -127,7 +127,8 @@ func benchOps(reps: Int, columns: Int) throws {
 var args = Array(CommandLine.arguments.dropFirst())
 var reps = 5
 if let i = args.firstIndex(of: "--reps"), i + 1 < args.count, let r = Int(args[i + 1]) { reps = max(1, r); args.removeSubrange(i...(i + 1)) }
-if let i = args.firstIndex(of: "--winograd") { Winograd.enabled = true; args.remove(at: i) }
+if let i = args.firstIndex(of: "--winograd") { Winograd.forceAll = true; args.remove(at: i) }
+if let i = args.firstIndex(of: "--no-winograd") { Winograd.enabled = false; args.remove(at: i) }
 var peer: String? = nil
 if let i = args.firstIndex(of: "--peer"), i + 1 < args.count { peer = args[i + 1]; args.removeSubrange(i...(i + 1)) }
 var columns = Conv2D.defaultColumns
