@@ -49,6 +49,8 @@ func fwdbwd(_ model: Model, _ x: Tensor, graph g: Graph) throws {
 
 func benchEmbed(reps: Int, peer: String?) throws {
     let threads = ThreadPool.shared.threads
+    // A/B aid: CTR_BENCH_GENERAL=1 runs the general kernels in place of the fast paths.
+    if getenv("CTR_BENCH_GENERAL") != nil { Conv2D.useStagedIm2col = false; MaxPool2D.useFastPath = false; Winograd.enabled = false }
     if getenv("CTR_BENCH_CONVNET_ONLY") != nil {   // profiling aid: the ConvNet fwd+bwd step alone
         let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
         let x = try randomTensor([256, 3, 32, 32], seed: 13), g = try Graph()
@@ -56,7 +58,8 @@ func benchEmbed(reps: Int, peer: String?) throws {
         print("convnet fwd+bwd \(fmt(t * 1000, 3)) ms/img")
         return
     }
-    print("bench-embed: \(threads) thread(s), median of \(reps) runs; PyTorch peer: \(peer ?? "none")")
+    if getenv("CTR_BENCH_AB") != nil { try benchFastPathsAB(reps: reps); return }
+    print("bench-embed: \(threads) thread(s), median of \(reps) runs; OpenBLAS kernels \(openBLASCore()); PyTorch peer: \(peer ?? "none")")
     // Memory first, in a clean process state: growth of peak RSS over one batch-256 R18 fwd+bwd.
     let memModel = try resnet18Cifar()
     let xm = try randomTensor([256, 3, 32, 32], seed: 11)
@@ -91,6 +94,10 @@ func benchEmbed(reps: Int, peer: String?) throws {
     let tR18 = try median(reps: max(1, reps / 2)) { try fwdbwd(model, x, graph: g) } / 256
     let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
     let tCN = try median(reps: reps) { try fwdbwd(cn, x, graph: g) } / 256
+    var cfg28 = ConvNet.Config(); cfg28.inChannels = 1
+    let cn28 = try Model(Model.Config(architecture: .convnet(cfg28)))
+    let x28 = try randomTensor([256, 1, 28, 28], seed: 15)
+    let tCN28 = try median(reps: reps) { try fwdbwd(cn28, x28, graph: g) } / 256
     let torchFB = peer.map { runPeer("\($0) fwdbwd --threads \(threads) --reps \(max(1, reps / 2))") } ?? [:]
 
     func num(_ d: [String: String], _ k: String) -> Double? { d[k].flatMap(Double.init) }
@@ -104,6 +111,9 @@ func benchEmbed(reps: Int, peer: String?) throws {
           (tb18.map { "   torch \(fmt($0 * 1000, 2)) ms/img   ratio \(fmt($0 / tR18, 2))" } ?? ""))
     print(pad("fwd+bwd ConvNet 32-64-128-256, batch 256", 44) + "ours \(fmt(tCN * 1000, 3)) ms/img" +
           (tbCN.map { "   torch \(fmt($0 * 1000, 3)) ms/img   ratio \(fmt($0 / tCN, 2))" } ?? ""))
+    let tbCN28 = num(torchFB, "torch_fwdbwd_convnet28_best_s_per_img")
+    print(pad("fwd+bwd ConvNet on 28×28×1, batch 256", 44) + "ours \(fmt(tCN28 * 1000, 3)) ms/img" +
+          (tbCN28.map { "   torch \(fmt($0 * 1000, 3)) ms/img   ratio \(fmt($0 / tCN28, 2))" } ?? ""))
     let tm = num(torchMem, "torch_memory_peak_growth_mb")
     print(pad("peak memory growth, R18 fwd+bwd batch 256", 44) + "ours \(fmt(ourGrowth)) MiB (workspace \(fmt(ourWorkspace)) MiB)" +
           (tm.map { "   torch \(fmt($0)) MiB" } ?? ""))
@@ -111,5 +121,40 @@ func benchEmbed(reps: Int, peer: String?) throws {
         print("embed_vs_torch=\(fmt(ours / torchBest, 3))")
     } else {
         print("embed_vs_torch=unavailable (no PyTorch peer)")
+    }
+}
+
+/// CTR_BENCH_AB=1: the fast paths (max-pool 2×2, staged im2col, Winograd) against the general
+/// kernels, alternating in one process so that both see the same load; prints the median and
+/// range of the per-pair time ratios general/fast (> 1: the fast paths are faster).
+func benchFastPathsAB(reps: Int) throws {
+    func setFast(_ on: Bool) { Conv2D.useStagedIm2col = on; MaxPool2D.useFastPath = on; Winograd.enabled = on }
+    let g = try Graph()
+    var cfg28 = ConvNet.Config(); cfg28.inChannels = 1
+    let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))
+    let cn28 = try Model(Model.Config(architecture: .convnet(cfg28)))
+    let r18 = try resnet18Cifar()
+    r18.embedChunk = 256
+    let x = try randomTensor([256, 3, 32, 32], seed: 13), x28 = try randomTensor([256, 1, 28, 28], seed: 15)
+    var out = [Float](repeating: 0, count: 256 * 512)
+    let cases: [(String, () throws -> Void)] = [
+        ("ConvNet 32×32×3 fwd+bwd", { try fwdbwd(cn, x, graph: g) }),
+        ("ConvNet 28×28×1 fwd+bwd", { try fwdbwd(cn28, x28, graph: g) }),
+        ("ResNet-18 inference", { try out.withUnsafeMutableBufferPointer { o in
+            try r18.embed(images: x.data, n: 256, c: 3, h: 32, w: 32, output: .backbone, normalize: false, out: o.baseAddress!) } }),
+        ("ResNet-18 fwd+bwd", { try fwdbwd(r18, x, graph: g) }),
+    ]
+    print("fast paths vs general kernels, alternating, batch 256 (ratio = general time / fast time)")
+    for (name, body) in cases {
+        setFast(true); try body(); setFast(false); try body()
+        var ratios: [Double] = [], tf: [Double] = [], tg: [Double] = []
+        for _ in 0..<(name.hasPrefix("ResNet-18 fwd") ? max(1, reps / 2) : reps) {
+            setFast(true); var s = now(); try body(); let a = now() - s
+            setFast(false); s = now(); try body(); let b = now() - s
+            tf.append(a); tg.append(b); ratios.append(b / a)
+        }
+        setFast(true)
+        ratios.sort(); tf.sort(); tg.sort()
+        print(pad(name, 28) + "fast \(fmt(tf[tf.count / 2] * 1000, 1)) ms, general \(fmt(tg[tg.count / 2] * 1000, 1)) ms per batch; ratio median \(fmt(ratios[ratios.count / 2], 3)) (range \(fmt(ratios.first!, 3))–\(fmt(ratios.last!, 3)))")
     }
 }

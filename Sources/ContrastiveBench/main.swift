@@ -33,6 +33,13 @@ func randomTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
     return t
 }
 
+/// OpenBLAS's kernel family in use (the machine may pin it with OPENBLAS_CORETYPE).
+func openBLASCore() -> String {
+    typealias Fn = @convention(c) () -> UnsafeMutablePointer<CChar>?
+    guard let sym = dlsym(nil, "openblas_get_corename"), let p = unsafeBitCast(sym, to: Fn.self)() else { return "unknown" }
+    return String(cString: p)
+}
+
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func fmt(_ v: Double, _ digits: Int = 1) -> String {
     var p = 1.0
@@ -43,7 +50,7 @@ func fmt(_ v: Double, _ digits: Int = 1) -> String {
 
 func benchOps(reps: Int, columns: Int) throws {
     let threads = ThreadPool.shared.threads
-    print("bench-ops: \(threads) thread(s), median of \(reps) runs; GFLOP/s = 2·N·Cout·Ho·Wo·Cin·k² / time")
+    print("bench-ops: \(threads) thread(s), median of \(reps) runs; OpenBLAS kernels \(openBLASCore()); GFLOP/s = 2·N·Cout·Ho·Wo·Cin·k² / time")
 
     // sgemm reference: 1024³, sampled before every layer so that both see the same machine
     // (other tenants make this box noisy); the ratio uses the median of all samples.
@@ -121,7 +128,8 @@ func benchOps(reps: Int, columns: Int) throws {
 var args = Array(CommandLine.arguments.dropFirst())
 var reps = 5
 if let i = args.firstIndex(of: "--reps"), i + 1 < args.count, let r = Int(args[i + 1]) { reps = max(1, r); args.removeSubrange(i...(i + 1)) }
-if let i = args.firstIndex(of: "--winograd") { Winograd.enabled = true; args.remove(at: i) }
+if let i = args.firstIndex(of: "--winograd") { Winograd.forceAll = true; args.remove(at: i) }
+if let i = args.firstIndex(of: "--no-winograd") { Winograd.enabled = false; args.remove(at: i) }
 var peer: String? = nil
 if let i = args.firstIndex(of: "--peer"), i + 1 < args.count { peer = args[i + 1]; args.removeSubrange(i...(i + 1)) }
 var columns = Conv2D.defaultColumns
@@ -131,6 +139,7 @@ do {
     switch args.first ?? "" {
     case "ops": try benchOps(reps: reps, columns: columns)
     case "embed": try benchEmbed(reps: reps, peer: peer)
+    case "layers": try benchLayers(reps: reps, batch: 256)
     case "augment": try benchAugment(reps: reps)
     case "loss": try benchLoss(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })
     case "train": try benchTrain(reps: reps, python: getenv("BENCH_PYTHON").map { String(cString: $0) })

@@ -2,7 +2,7 @@
 same run as ours. Prints `key=value` lines that the Swift benchmark reads.
 
     python torch_peer.py embed    --threads 2 --reps 5   # ResNet-18 (cifar stem) inference, batch 256
-    python torch_peer.py fwdbwd   --threads 2 --reps 3   # fwd+bwd s/image, ResNet-18 and ConvNet
+    python torch_peer.py fwdbwd   --threads 2 --reps 3   # fwd+bwd s/image, ResNet-18, ConvNet (32×32×3, 28×28×1)
     python torch_peer.py memory   --threads 2            # peak RSS growth of one batch-256 R18 fwd+bwd
 
 Needs torch and torchvision (the Makefile installs them into build/bench-venv when missing).
@@ -26,8 +26,8 @@ def resnet18_cifar():
     return m
 
 
-def convnet(channels=(32, 64, 128, 256)):
-    layers, cin = [], 3
+def convnet(channels=(32, 64, 128, 256), cin=3):
+    layers = []
     for i, c in enumerate(channels):
         layers += [nn.Conv2d(cin, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
         if i < len(channels) - 1:
@@ -61,11 +61,12 @@ def bench_embed(reps):
 
 
 def bench_fwdbwd(reps):
-    for name, make, batch in (("resnet18", resnet18_cifar, 256), ("convnet", convnet, 256)):
+    for name, make, batch, shape in (("resnet18", resnet18_cifar, 256, (3, 32, 32)), ("convnet", convnet, 256, (3, 32, 32)),
+                                     ("convnet28", lambda: convnet(cin=1), 256, (1, 28, 28))):
         best = None
         for layout in ("nchw", "channels_last"):
             m = make().train()
-            x = torch.randn(batch, 3, 32, 32)
+            x = torch.randn(batch, *shape)
             if layout == "channels_last":
                 m = m.to(memory_format=torch.channels_last)
                 x = x.contiguous(memory_format=torch.channels_last)

@@ -198,14 +198,14 @@ struct GradCheckTests {
     @Test("conv2d, several images per GEMM with a partial last chunk", arguments: [convCases[0], convCases[1], convCases[2], convCases[4], convCases[8], convCases[9]])
     func convChunked(_ op: OpCase) throws { try gradCheck(op, columns: 40) }
 
-    @Test("conv2d through Winograd F(2×2, 3×3) (off by default) matches the reference", arguments: [
+    @Test("conv2d through Winograd F(2×2, 3×3) (forced for every 3×3/1 shape) matches the reference", arguments: [
         convCase(n: 2, cin: 16, h: 7, w: 5, cout: 16, k: 3, stride: 1, pad: 1, bias: true),
         convCase(n: 5, cin: 16, h: 6, w: 6, cout: 17, k: 3, stride: 1, pad: 0, bias: false),
         convCase(n: 4, cin: 16, h: 3, w: 4, cout: 16, k: 3, stride: 1, pad: 2, bias: true),
     ])
     func winograd(_ op: OpCase) throws {
-        Winograd.enabled = true
-        defer { Winograd.enabled = false }
+        Winograd.forceAll = true
+        defer { Winograd.forceAll = false }
         try gradCheck(op)
     }
 
@@ -213,7 +213,7 @@ struct GradCheckTests {
                                      bnCase([8, 6], training: true), bnCase([8, 6], training: false),
                                      bnCase([2, 2, 1, 3], training: true),
                                      bnCase([4, 3, 5, 5], training: true, relu: true), bnCase([8, 6], training: false, relu: true),
-                                     bnCase([8, 6], training: true, relu: true)])
+                                     bnCase([8, 6], training: true, relu: true), bnCase([4, 3, 5, 5], training: false, relu: true)])
     func batchNorm(_ op: OpCase) throws { try gradCheck(op) }
 
     @Test("elementwise, linear, pooling, shapes, rows, reductions", arguments: elementCases)

@@ -154,8 +154,7 @@ extension Graph {
             let mean = try workspace.tensor([c]), inv = try workspace.tensor([c])
             BatchNorm.forwardTrain(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: beta.value.data,
                                    eps: eps, momentum: momentum, runningMean: runningMean?.data, runningVar: runningVar?.data,
-                                   y: y.data, saveMean: mean.data, saveInvStd: inv.data)
-            if relu { Pointwise.relu(y.data, y.data, y.count) }
+                                   y: y.data, saveMean: mean.data, saveInvStd: inv.data, relu: relu)
             return record(y, [x, gamma, beta]) { dy in
                 let t = try targets()
                 // The ReLU mask is applied inside the kernel (no masked copy of dy).
@@ -169,8 +168,7 @@ extension Graph {
             throw ContrastiveError.invalid("batch_norm: eval mode needs running statistics")
         }
         BatchNorm.forwardEval(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: beta.value.data,
-                              runningMean: rm.data, runningVar: rv.data, eps: eps, y: y.data)
-        if relu { Pointwise.relu(y.data, y.data, y.count) }
+                              runningMean: rm.data, runningVar: rv.data, eps: eps, y: y.data, relu: relu)
         return record(y, [x, gamma, beta]) { dy in
             let t = try targets()
             let d = try masked(dy)

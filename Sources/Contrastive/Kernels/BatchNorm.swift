@@ -4,13 +4,15 @@
 ///   running = (1 − momentum)·running + momentum·batch, with the unbiased variance (M/(M−1)).
 public enum BatchNorm {
     /// Training-mode forward. Writes y, the per-channel batch mean and 1/√(var+ε) (kept for
-    /// backward), and updates the running statistics when given.
+    /// backward), and updates the running statistics when given. With `relu`, y = max(BN(x), 0)
+    /// in the same pass (a fused ReLU).
     public static func forwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Float>,
                                     gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                     eps: Float, momentum: Float,
                                     runningMean: UnsafeMutablePointer<Float>?, runningVar: UnsafeMutablePointer<Float>?,
                                     y: UnsafeMutablePointer<Float>,
-                                    saveMean: UnsafeMutablePointer<Float>, saveInvStd: UnsafeMutablePointer<Float>) {
+                                    saveMean: UnsafeMutablePointer<Float>, saveInvStd: UnsafeMutablePointer<Float>,
+                                    relu: Bool = false) {
         let m = n * s
         if s == 1 {
             // (N, D): accumulate row by row (contiguous), per-feature in Double.
@@ -18,7 +20,8 @@ public enum BatchNorm {
             parallelFor(n, grain: max(1, 16384 / max(c, 1))) { rows in
                 for i in rows {
                     let xr = x + i * c, yr = y + i * c
-                    for j in 0..<c { yr[j] = (xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] }
+                    if relu { for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j], 0) } }
+                    else { for j in 0..<c { yr[j] = (xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] } }
                 }
             }
             return
@@ -42,7 +45,7 @@ public enum BatchNorm {
                 let sc = inv * gamma[ch], sh = beta[ch] - mean * sc
                 for b in 0..<n {
                     let xp = x + (b * c + ch) * s, yp = y + (b * c + ch) * s
-                    for i in 0..<s { yp[i] = xp[i] * sc + sh }
+                    if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
                 }
             }
         }
@@ -148,7 +151,7 @@ public enum BatchNorm {
     public static func forwardEval(n: Int, c: Int, s: Int, x: UnsafePointer<Float>,
                                    gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                    runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>, eps: Float,
-                                   y: UnsafeMutablePointer<Float>) {
+                                   y: UnsafeMutablePointer<Float>, relu: Bool = false) {
         let total = n * c
         parallelFor(total, grain: max(1, 32768 / max(s, 1))) { r in
             for row in r {
@@ -156,7 +159,7 @@ public enum BatchNorm {
                 let sc = gamma[ch] / (runningVar[ch] + eps).squareRoot()
                 let sh = beta[ch] - runningMean[ch] * sc
                 let xp = x + row * s, yp = y + row * s
-                for i in 0..<s { yp[i] = xp[i] * sc + sh }
+                if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
             }
         }
     }

@@ -83,6 +83,65 @@ public enum Conv2D {
     /// col[k, b·P₁ + p] for images n0..<n0+nb (P₁ = Ho·Wo), zero where the window leaves the input.
     public static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, n0: Int, nb: Int,
                               col: UnsafeMutablePointer<Float>) {
+        if useStagedIm2col && g.wo <= stagedMaxWidth { im2colStaged(g, x: x, n0: n0, nb: nb, col: col); return }
+        im2colRows(g, x: x, n0: n0, nb: nb, col: col)
+    }
+
+    /// Whether narrow outputs take `im2colStaged` (tests compare it with `im2colRows`).
+    nonisolated(unsafe) public static var useStagedIm2col = true
+    /// Output widths up to this take the staged im2col: there the row-by-row version spends
+    /// its time in per-row bookkeeping and short memcpy/memset calls.
+    public static let stagedMaxWidth = 64
+
+    /// Copies n floats with inline vector moves (no library call: rows here are a few floats).
+    @inline(__always)
+    static func copyShort(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            UnsafeMutableRawPointer(d + i).storeBytes(of: UnsafeRawPointer(s + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= n {
+            UnsafeMutableRawPointer(d + i).storeBytes(of: UnsafeRawPointer(s + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            i += 4
+        }
+        while i < n { d[i] = s[i]; i += 1 }
+    }
+
+    /// im2col through a zero-padded copy of each input plane: every window row is then one
+    /// branch-free copy of Wo floats (stride 1) or a strided gather, with no border logic.
+    /// Parallel over input channels; each part stages planes in its own buffer.
+    public static func im2colStaged(_ g: ConvGeometry, x: UnsafePointer<Float>, n0: Int, nb: Int,
+                             col: UnsafeMutablePointer<Float>) {
+        let P1 = g.outPlane, P = nb * P1
+        let hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw
+        parallelFor(g.cin, grain: max(1, 16384 / max(nb * g.k / g.cin * P1, 1))) { chans in
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: hp * wp)
+            defer { pad.deallocate() }
+            pad.update(repeating: 0, count: hp * wp)
+            for c in chans {
+                for b in 0..<nb {
+                    let plane = x + ((n0 + b) * g.cin + c) * g.inPlane
+                    for iy in 0..<g.h { copyShort(pad + (iy + g.ph) * wp + g.pw, plane + iy * g.w, g.w) }
+                    for ky in 0..<g.kh {
+                        for kx in 0..<g.kw {
+                            let r = (c * g.kh + ky) * g.kw + kx
+                            let dst = col + r * P + b * P1
+                            for oy in 0..<g.ho {
+                                let src = pad + (oy * g.sh + ky) * wp + kx
+                                let d = dst + oy * g.wo
+                                if g.sw == 1 { copyShort(d, src, g.wo) } else { for ox in 0..<g.wo { d[ox] = src[ox * g.sw] } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row-by-row im2col (any width; the reference for `im2colStaged`).
+    public static func im2colRows(_ g: ConvGeometry, x: UnsafePointer<Float>, n0: Int, nb: Int,
+                                  col: UnsafeMutablePointer<Float>) {
         let P1 = g.outPlane, P = nb * P1
         parallelFor(g.k, grain: 4) { rows in
             for r in rows {

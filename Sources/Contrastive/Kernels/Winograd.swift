@@ -10,16 +10,28 @@
 /// takes this path too. Rounding differs from the direct sum by a few ulps of float32
 /// (the transforms only add, subtract and halve).
 public enum Winograd {
-    /// Whether eligible convolutions use this algorithm. Off by default: with OpenBLAS for the
-    /// 16 small-K GEMMs and plain transforms it measured ~0.75× the im2col path on the
-    /// ResNet-18 CIFAR layers (make bench-ops --winograd); it needs its own fused kernels.
-    nonisolated(unsafe) public static var enabled = false
-    /// Tiles per GEMM (N): enough for OpenBLAS to run near peak, small enough to stay in cache.
+    /// Whether convolutions of the shapes where it measured faster use this algorithm (see
+    /// `applies`). On by default.
+    nonisolated(unsafe) public static var enabled = true
+    /// Every 3×3 stride-1 convolution with ≥ 16 channels in and out takes this path, whatever
+    /// its shape (tests, and `make bench-ops --winograd` to re-measure the choice).
+    nonisolated(unsafe) public static var forceAll = false
+    /// Tiles per GEMM (N) at most: enough for OpenBLAS to run near peak, small enough to stay in cache.
     public static let tilesPerGEMM = 2048
+    /// Bytes of V and M (16·(Cin + Cout)·tiles floats) per thread at most, so that wide layers
+    /// take fewer tiles per GEMM instead of a larger workspace than im2col's.
+    public static let scratchBudget = 16 << 20
 
-    /// 3×3 kernels, stride 1, padding ≤ 2, and enough channels that the 16 GEMMs are efficient.
+    /// 3×3 kernels, stride 1, and (unless `forceAll`) the shapes where it beat im2col + GEMM in
+    /// `make bench-layers` here (ConvNet and ResNet-18 layers at batch 256, alternating runs):
+    /// ≥ 128 channels in and out on even planes of at most 8×8 — e.g. 512→512 @4² fwd 154–156 ms
+    /// vs 198–214, 256→256 @8² 99–170 vs 108–224, 128→256 @4² 25–30 vs 30–32. It lost on
+    /// 64→128 @8² (39–51 vs 28–34), 32→64 @16² and odd planes (3×3 output tiles waste 16/9 of
+    /// the products), where the 16 small-K GEMMs run below im2col's one large-K GEMM.
     public static func applies(_ g: ConvGeometry) -> Bool {
-        enabled && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.cin >= 16 && g.cout >= 16
+        guard g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.cin >= 16 && g.cout >= 16 else { return false }
+        if forceAll { return true }
+        return enabled && g.cin >= 128 && g.cout >= 128 && g.ho % 2 == 0 && g.wo % 2 == 0 && g.outPlane <= 64
     }
 
     /// U[ξ][co][ci] = (G w[co, ci] Gᵀ)[ξ].
@@ -28,22 +40,20 @@ public enum Winograd {
         parallelFor(cc, grain: 256) { r in
             for idx in r {
                 let k = w + idx * 9
-                // Gg (4×3)
-                var t = [Float](repeating: 0, count: 12)
-                for c in 0..<3 {
+                // Rows of G g (4×3): column c of g is (k[c], k[3 + c], k[6 + c]).
+                func col(_ c: Int) -> (Float, Float, Float, Float) {
                     let g0 = k[c], g1 = k[3 + c], g2 = k[6 + c]
-                    t[c] = g0
-                    t[3 + c] = 0.5 * (g0 + g1 + g2)
-                    t[6 + c] = 0.5 * (g0 - g1 + g2)
-                    t[9 + c] = g2
+                    return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
                 }
-                for row in 0..<4 {
-                    let r0 = t[row * 3], r1 = t[row * 3 + 1], r2 = t[row * 3 + 2]
+                let c0 = col(0), c1 = col(1), c2 = col(2)
+                // (G g) Gᵀ: row `row` of G g is (r0, r1, r2).
+                func emit(_ row: Int, _ r0: Float, _ r1: Float, _ r2: Float) {
                     u[(row * 4 + 0) * cc + idx] = r0
                     u[(row * 4 + 1) * cc + idx] = 0.5 * (r0 + r1 + r2)
                     u[(row * 4 + 2) * cc + idx] = 0.5 * (r0 - r1 + r2)
                     u[(row * 4 + 3) * cc + idx] = r2
                 }
+                emit(0, c0.0, c1.0, c2.0); emit(1, c0.1, c1.1, c2.1); emit(2, c0.2, c1.2, c2.2); emit(3, c0.3, c1.3, c2.3)
             }
         }
     }
@@ -55,48 +65,41 @@ public enum Winograd {
     }
 
     /// V[ξ][ci][t] for images n0..<n0+nb, t = b·T₁ + ty·tw + tx; row length `ld` (≥ nb·T₁).
+    /// Each plane is first staged into a zero-padded buffer covering every tile, so the tile
+    /// loop has no border tests; the 4×4 transform runs on scalars held in registers.
     static func transformInput(_ g: ConvGeometry, x: UnsafePointer<Float>, n0: Int, nb: Int,
                                v: UnsafeMutablePointer<Float>, ld: Int) {
         let tiles = Tiles(g)
         let plane = g.h * g.w
         let stride = g.cin * ld     // distance between ξ planes
+        let hp = 2 * tiles.th + 2, wp = 2 * tiles.tw + 2
+        let rows = min(g.h, hp - g.ph), cols = min(g.w, wp - g.pw)
         parallelFor(g.cin * nb, grain: 2) { r in
-            var d = SIMD16<Float>()
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: hp * wp)
+            defer { pad.deallocate() }
+            pad.update(repeating: 0, count: hp * wp)
             for job in r {
                 let ci = job % g.cin, b = job / g.cin
                 let src = x + ((n0 + b) * g.cin + ci) * plane
+                // Interior rows overwrite the same cells each time; borders stay zero.
+                for iy in 0..<rows { Conv2D.copyShort(pad + (iy + g.ph) * wp + g.pw, src + iy * g.w, cols) }
                 let base = v + ci * ld + b * tiles.perImage
                 for ty in 0..<tiles.th {
-                    let iy0 = 2 * ty - g.ph
-                    let rowsInside = iy0 >= 0 && iy0 + 3 < g.h
+                    let p0 = UnsafePointer(pad + 2 * ty * wp), p1 = p0 + wp, p2 = p1 + wp, p3 = p2 + wp
+                    let orow = base + ty * tiles.tw
                     for tx in 0..<tiles.tw {
-                        let ix0 = 2 * tx - g.pw
-                        if rowsInside && ix0 >= 0 && ix0 + 3 < g.w {
-                            let p = src + iy0 * g.w + ix0
-                            for rr in 0..<4 { for cc in 0..<4 { d[rr * 4 + cc] = p[rr * g.w + cc] } }
-                        } else {
-                            for rr in 0..<4 {
-                                let iy = iy0 + rr
-                                for cc in 0..<4 {
-                                    let ix = ix0 + cc
-                                    d[rr * 4 + cc] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? src[iy * g.w + ix] : 0
-                                }
-                            }
-                        }
-                        // Bᵀ d (rows), then · B (columns).
-                        var t = SIMD16<Float>()
-                        for c in 0..<4 {
-                            let d0 = d[c], d1 = d[4 + c], d2 = d[8 + c], d3 = d[12 + c]
-                            t[c] = d0 - d2; t[4 + c] = d1 + d2; t[8 + c] = d2 - d1; t[12 + c] = d1 - d3
-                        }
-                        let o = base + ty * tiles.tw + tx
-                        for row in 0..<4 {
-                            let r0 = t[row * 4], r1 = t[row * 4 + 1], r2 = t[row * 4 + 2], r3 = t[row * 4 + 3]
-                            o[(row * 4 + 0) * stride] = r0 - r2
-                            o[(row * 4 + 1) * stride] = r1 + r2
-                            o[(row * 4 + 2) * stride] = r2 - r1
-                            o[(row * 4 + 3) * stride] = r1 - r3
-                        }
+                        let c = 2 * tx
+                        // Bᵀ d down the columns: t_r,c for r = 0..3.
+                        let t00 = p0[c] - p2[c], t01 = p0[c + 1] - p2[c + 1], t02 = p0[c + 2] - p2[c + 2], t03 = p0[c + 3] - p2[c + 3]
+                        let t10 = p1[c] + p2[c], t11 = p1[c + 1] + p2[c + 1], t12 = p1[c + 2] + p2[c + 2], t13 = p1[c + 3] + p2[c + 3]
+                        let t20 = p2[c] - p1[c], t21 = p2[c + 1] - p1[c + 1], t22 = p2[c + 2] - p1[c + 2], t23 = p2[c + 3] - p1[c + 3]
+                        let t30 = p1[c] - p3[c], t31 = p1[c + 1] - p3[c + 1], t32 = p1[c + 2] - p3[c + 2], t33 = p1[c + 3] - p3[c + 3]
+                        // · B along the rows.
+                        let o = orow + tx
+                        o[0 * stride] = t00 - t02; o[1 * stride] = t01 + t02; o[2 * stride] = t02 - t01; o[3 * stride] = t01 - t03
+                        o[4 * stride] = t10 - t12; o[5 * stride] = t11 + t12; o[6 * stride] = t12 - t11; o[7 * stride] = t11 - t13
+                        o[8 * stride] = t20 - t22; o[9 * stride] = t21 + t22; o[10 * stride] = t22 - t21; o[11 * stride] = t21 - t23
+                        o[12 * stride] = t30 - t32; o[13 * stride] = t31 + t32; o[14 * stride] = t32 - t31; o[15 * stride] = t31 - t33
                     }
                 }
             }
@@ -104,42 +107,42 @@ public enum Winograd {
     }
 
     /// y (+)= Aᵀ M A (+ bias) for images n0..<n0+nb, from M[ξ][co][t] with row length `ld`.
+    /// Tiles are written into a 2·th × 2·tw staging plane, whose valid part is then copied
+    /// (or added) into y row by row, so odd sizes need no test inside the tile loop.
     static func transformOutput(_ g: ConvGeometry, m: UnsafePointer<Float>, n0: Int, nb: Int, ld: Int,
                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let tiles = Tiles(g)
         let plane = g.ho * g.wo
         let stride = g.cout * ld
+        let sw = 2 * tiles.tw
         parallelFor(g.cout * nb, grain: 2) { r in
+            let stage = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tiles.th * tiles.tw)
+            defer { stage.deallocate() }
             for job in r {
                 let co = job % g.cout, b = job / g.cout
                 let bv = bias?[co] ?? 0
                 let dst = y + ((n0 + b) * g.cout + co) * plane
                 let base = m + co * ld + b * tiles.perImage
                 for ty in 0..<tiles.th {
+                    let q0 = stage + 2 * ty * sw, q1 = q0 + sw
                     for tx in 0..<tiles.tw {
                         let p = base + ty * tiles.tw + tx
-                        // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of 4).
-                        var s0 = SIMD4<Float>(), s1 = SIMD4<Float>()
-                        for c in 0..<4 {
-                            let m0 = p[c * stride], m1 = p[(4 + c) * stride], m2 = p[(8 + c) * stride], m3 = p[(12 + c) * stride]
-                            s0[c] = m0 + m1 + m2
-                            s1[c] = m1 - m2 - m3
-                        }
-                        let y00 = s0[0] + s0[1] + s0[2] + bv, y01 = s0[1] - s0[2] - s0[3] + bv
-                        let y10 = s1[0] + s1[1] + s1[2] + bv, y11 = s1[1] - s1[2] - s1[3] + bv
-                        let oy = 2 * ty, ox = 2 * tx
-                        let q = dst + oy * g.wo + ox
-                        let right = ox + 1 < g.wo, down = oy + 1 < g.ho
-                        if accumulate {
-                            q[0] += y00
-                            if right { q[1] += y01 }
-                            if down { q[g.wo] += y10; if right { q[g.wo + 1] += y11 } }
-                        } else {
-                            q[0] = y00
-                            if right { q[1] = y01 }
-                            if down { q[g.wo] = y10; if right { q[g.wo + 1] = y11 } }
-                        }
+                        // Aᵀ m down the columns, then · A along the rows.
+                        let m00 = p[0], m01 = p[stride], m02 = p[2 * stride], m03 = p[3 * stride]
+                        let m10 = p[4 * stride], m11 = p[5 * stride], m12 = p[6 * stride], m13 = p[7 * stride]
+                        let m20 = p[8 * stride], m21 = p[9 * stride], m22 = p[10 * stride], m23 = p[11 * stride]
+                        let m30 = p[12 * stride], m31 = p[13 * stride], m32 = p[14 * stride], m33 = p[15 * stride]
+                        let s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23
+                        let s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33
+                        q0[2 * tx] = s00 + s01 + s02 + bv
+                        q0[2 * tx + 1] = s01 - s02 - s03 + bv
+                        q1[2 * tx] = s10 + s11 + s12 + bv
+                        q1[2 * tx + 1] = s11 - s12 - s13 + bv
                     }
+                }
+                for oy in 0..<g.ho {
+                    let s = stage + oy * sw, d = dst + oy * g.wo
+                    if accumulate { for i in 0..<g.wo { d[i] += s[i] } } else { Conv2D.copyShort(d, s, g.wo) }
                 }
             }
         }
@@ -152,7 +155,8 @@ public enum Winograd {
         guard g.n > 0 else { return }
         let tiles = Tiles(g)
         let parts = Conv2D.threadsForImages(g)
-        let nbMax = max(1, min(max(1, g.n / parts), tilesPerGEMM / max(tiles.perImage, 1)))
+        let tileCap = max(1, min(tilesPerGEMM, scratchBudget / (16 * (g.cin + g.cout) * MemoryLayout<Float>.size)))
+        let nbMax = max(1, min(max(1, g.n / parts), tileCap / max(tiles.perImage, 1)))
         let ld = nbMax * tiles.perImage
         let uS = try ws.scratch(Float.self, count: 16 * g.cout * g.cin)
         transformWeights(g, w: w, u: uS.pointer)

@@ -1,0 +1,80 @@
+import Testing
+import Contrastive
+
+/// Specialised kernels against the general kernels they replace, on the same inputs —
+/// including the values where they could differ (ties, NaN, −∞, odd sizes).
+@Suite("Fast paths agree with their general kernels", .serialized)
+struct FastPathTests {
+    @Test("max-pool 2×2/2: values and argmax equal the general loop (ties, NaN, −∞, odd sizes)",
+          arguments: [(3, 4, 8, 8), (2, 3, 5, 7), (1, 2, 2, 2), (2, 1, 9, 4)])
+    func maxPool2x2(_ shape: (Int, Int, Int, Int)) throws {
+        let (n, c, h, w) = shape
+        let g = try MaxPool2D.Geometry(n: n, c: c, h: h, w: w, k: 2, stride: 2, pad: 0)
+        var rng = SeededRNG(7)
+        var x = (0..<(n * c * h * w)).map { _ in Float(Int(rng.normal() * 2)) / 2 }   // many ties
+        for i in stride(from: 3, to: x.count, by: 11) { x[i] = .nan }
+        for i in stride(from: 5, to: x.count, by: 13) { x[i] = -.infinity }
+        for i in 0..<min(4, x.count) { x[i] = -.infinity }                           // an all −∞ window
+        let count = n * c * g.ho * g.wo
+        var y1 = [Float](repeating: 0, count: count), y2 = y1
+        var a1 = [Int32](repeating: -1, count: count), a2 = a1
+        MaxPool2D.forward(g, x: x, y: &y1, argmax: &a1)
+        MaxPool2D.reference(g, x: x, y: &y2, argmax: &a2)
+        #expect(a1 == a2)
+        #expect(zip(y1, y2).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+        #expect(x.count <= 8 || y1.contains { $0.isNaN })   // the NaN rule was exercised
+    }
+
+    @Test("im2col through padded planes equals the row-by-row im2col",
+          arguments: [(2, 3, 7, 7, 3, 1, 1), (3, 4, 8, 8, 3, 2, 1), (2, 2, 5, 6, 3, 1, 0), (1, 3, 6, 5, 1, 1, 0),
+                      (2, 2, 9, 9, 7, 2, 3), (2, 3, 4, 4, 3, 3, 2), (1, 1, 1, 1, 3, 1, 1), (2, 5, 4, 4, 3, 1, 1)])
+    func im2col(_ c: (Int, Int, Int, Int, Int, Int, Int)) throws {
+        let (n, cin, h, w, k, s, p) = c
+        let g = try ConvGeometry(n: n, cin: cin, h: h, w: w, cout: 2, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p)
+        var rng = SeededRNG(3)
+        let x = (0..<(n * cin * h * w)).map { _ in Float(rng.normal()) }
+        // Two chunks (images 0..<1 and 1..<n) so the image offset n0 is exercised.
+        for (n0, nb) in [(0, 1), (min(1, n - 1), max(1, n - 1))] {
+            let count = g.k * nb * g.outPlane
+            var a = [Float](repeating: .nan, count: count), b = a
+            Conv2D.im2colStaged(g, x: x, n0: n0, nb: nb, col: &a)
+            Conv2D.im2colRows(g, x: x, n0: n0, nb: nb, col: &b)
+            #expect(a == b, "im2col \(g) images \(n0)..<\(n0 + nb)")
+        }
+    }
+
+    /// One conv2d forward + backward through the graph: y, dx, dw, db.
+    static func convStep(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ dy: Tensor, padding: Int) throws -> [[Float]] {
+        let g = try Graph()
+        let xv = try g.leaf(x), wv = try g.leaf(w), bv = try g.leaf(b)
+        let y = try g.conv2d(xv, wv, bv, stride: 1, padding: padding)
+        try g.backward(try g.sum(try g.mul(y, g.constant(dy))))
+        return [y.value.array, xv.grad!.array, wv.grad!.array, bv.grad!.array]
+    }
+
+    @Test("Winograd on the shapes it is chosen for (≥ 128 channels, even planes ≤ 8×8) matches im2col, forward and backward",
+          arguments: [(3, 128, 128, 4, 1), (2, 128, 256, 8, 1), (3, 256, 128, 4, 1)])
+    func winogradChosenShapes(_ c: (Int, Int, Int, Int, Int)) throws {
+        let (n, cin, cout, hw, pad) = c
+        let geo = try ConvGeometry(n: n, cin: cin, h: hw, w: hw, cout: cout, kh: 3, kw: 3, ph: pad, pw: pad)
+        #expect(Winograd.applies(geo))
+        var rng = SeededRNG(11)
+        func t(_ shape: [Int], _ scale: Double) throws -> Tensor {
+            try Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.normal() * scale) })
+        }
+        let x = try t([n, cin, hw, hw], 1), w = try t([cout, cin, 3, 3], 0.05), b = try t([cout], 1)
+        let dy = try t([n, cout, geo.ho, geo.wo], 1)
+        let fast = try Self.convStep(x, w, b, dy, padding: pad)
+        Winograd.enabled = false
+        defer { Winograd.enabled = true }
+        #expect(!Winograd.applies(geo))
+        let ref = try Self.convStep(x, w, b, dy, padding: pad)
+        // Both sum ~Cin·9 products of O(0.05–1) terms in float32 in different orders; the
+        // transforms add a few ulps. 1e-4 relative to each tensor's RMS is far below any wrong term.
+        for (name, (a, r)) in zip(["y", "dx", "dw", "db"], zip(fast, ref)) {
+            let rms = (r.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(r.count, 1))).squareRoot()
+            let err = zip(a, r).reduce(0.0) { max($0, abs(Double($1.0) - Double($1.1))) }
+            #expect(err <= 1e-4 * rms + 1e-6, "\(name): max |Δ| \(err), rms \(rms)")
+        }
+    }
+}
