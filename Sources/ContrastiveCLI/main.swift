@@ -22,27 +22,7 @@ func channelStats(_ d: ImageDataset) -> ([Double], [Double]) { Trainer.channelSt
 func features(_ model: Model, _ transform: Augmenter, _ data: ImageDataset, output: Model.Output, normalize: Bool) throws -> (values: [Float], dim: Int) {
     guard let dim = model.outputDim(output) else { throw CLIError("the encoder has no projection head; use --output backbone") }
     guard data.channels == model.inChannels else { throw CLIError("images have \(data.channels) channels, the encoder expects \(model.inChannels)") }
-    let (c, h, w) = try transform.viewShape(0, h: data.height, w: data.width, c: data.channels)
-    var out = [Float](repeating: 0, count: data.count * dim)
-    let chunk = 512
-    let buf = try Storage(count: min(chunk, data.count) * c * h * w)
-    model.training = false
-    try data.pixels.withUnsafeBufferPointer { px in
-        let all = try ImageBatch(pixels: px.baseAddress!, n: data.count, h: data.height, w: data.width, c: data.channels)
-        var start = 0
-        while start < data.count {
-            let n = min(chunk, data.count - start)
-            let rows = Array(start..<(start + n))
-            try rows.withUnsafeBufferPointer { rp in
-                try transform.apply(all, count: n, rows: rp.baseAddress, keys: nil, seed: 0, epoch: 0, out: buf.base, capacity: buf.count)
-            }
-            try out.withUnsafeMutableBufferPointer { o in
-                try model.embed(images: buf.base, n: n, c: c, h: h, w: w, output: output, normalize: normalize, out: o.baseAddress! + start * dim)
-            }
-            start += n
-        }
-    }
-    return (out, dim)
+    return (try model.features(of: data, transform: transform, output: output, normalize: normalize), dim)
 }
 
 enum EvalCommand {

@@ -18,3 +18,39 @@ extension Model {
         return try Augmenter(pipeline: AugmentPipeline.parse("normalize mean=\(mean) std=\(std)\nview: resize size=\(size)"))
     }
 }
+
+extension Model {
+    /// Features of dataset rows (default: all) through a one-view `transform` and this model in
+    /// eval mode, without gradient: rows.count × dim floats, in chunks of 512 images.
+    public func features(of data: ImageDataset, rows: [Int]? = nil, transform: Augmenter, output: Output,
+                         normalize: Bool = false) throws -> [Float] {
+        guard let dim = outputDim(output) else { throw ContrastiveError.invalid("the model has no projection head; embed from the backbone") }
+        guard data.channels == inChannels else { throw ContrastiveError.shape("images have \(data.channels) channels, the model expects \(inChannels)") }
+        guard transform.viewCount == 1 else { throw ContrastiveError.invalid("the transform must make exactly one view") }
+        let rows = rows ?? Array(0..<data.count)
+        for r in rows where r < 0 || r >= data.count { throw ContrastiveError.invalid("row \(r) outside 0..<\(data.count)") }
+        let (c, h, w) = try transform.viewShape(0, h: data.height, w: data.width, c: data.channels)
+        var out = [Float](repeating: 0, count: try checkedCount([rows.count, dim], what: "features"))
+        let wasTraining = training
+        training = false
+        defer { training = wasTraining }
+        let chunk = 512
+        let buf = try Storage(count: try checkedCount([min(chunk, max(rows.count, 1)), c, h, w], what: "feature batch"))
+        try data.pixels.withUnsafeBufferPointer { px in
+            let batch = try ImageBatch(pixels: px.baseAddress!, n: data.count, h: data.height, w: data.width, c: data.channels)
+            var start = 0
+            while start < rows.count {
+                let n = min(chunk, rows.count - start)
+                let part = Array(rows[start..<(start + n)])
+                try part.withUnsafeBufferPointer { r in
+                    try transform.apply(batch, count: n, rows: r.baseAddress, keys: nil, seed: 0, epoch: 0, out: buf.base, capacity: buf.count)
+                }
+                try out.withUnsafeMutableBufferPointer { o in
+                    try embed(images: buf.base, n: n, c: c, h: h, w: w, output: output, normalize: normalize, out: o.baseAddress! + start * dim)
+                }
+                start += n
+            }
+        }
+        return out
+    }
+}

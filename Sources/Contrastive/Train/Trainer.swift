@@ -480,32 +480,7 @@ public final class Trainer {
     /// size, normalise) and the encoder in eval mode, no gradient: rows.count × dim floats.
     public func embed(_ data: ImageDataset, rows: [Int], output: Model.Output, normalize: Bool = false, using other: Model? = nil) throws -> [Float] {
         guard data.channels == channels else { throw ContrastiveError.shape("images have \(data.channels) channels, the model expects \(channels)") }
-        let model = other ?? self.model
-        guard let dim = model.outputDim(output) else { throw ContrastiveError.invalid("the model has no projector") }
-        var out = [Float](repeating: 0, count: rows.count * dim)
-        let wasTraining = model.training
-        model.training = false
-        defer { model.training = wasTraining }
-        let chunk = 512
-        let per = channels * cropHeight * cropWidth
-        let buf = try Storage(count: min(chunk, max(rows.count, 1)) * per)
-        try data.pixels.withUnsafeBufferPointer { px in
-            let batch = try ImageBatch(pixels: px.baseAddress!, n: data.count, h: data.height, w: data.width, c: data.channels)
-            var start = 0
-            while start < rows.count {
-                let cnt = min(chunk, rows.count - start)
-                let rp = Array(rows[start..<(start + cnt)])
-                try rp.withUnsafeBufferPointer { r in
-                    try evalAugmenter.apply(batch, count: cnt, rows: r.baseAddress, keys: nil, seed: 0, epoch: 0, out: buf.base, capacity: buf.count)
-                }
-                try out.withUnsafeMutableBufferPointer { o in
-                    try model.embed(images: buf.base, n: cnt, c: channels, h: cropHeight, w: cropWidth, output: output,
-                                    normalize: normalize, out: o.baseAddress! + start * dim)
-                }
-                start += cnt
-            }
-        }
-        return out
+        return try (other ?? model).features(of: data, rows: rows, transform: evalAugmenter, output: output, normalize: normalize)
     }
 
     // MARK: progress
