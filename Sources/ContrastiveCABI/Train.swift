@@ -284,6 +284,7 @@ public func ctr_trainer_history(_ t: OpaquePointer?, _ out: UnsafeMutablePointer
                                 _ count: UnsafeMutablePointer<UInt>?) -> Int32 {
     guarded("ctr_trainer_history") {
         let tr = try trainer(t)
+        guard capacity == 0 || out != nil else { throw ContrastiveError.invalid("out is NULL with capacity \(capacity)") }
         let h = tr.history
         count?.pointee = UInt(h.count)
         guard capacity >= UInt(h.count) else { throw ContrastiveError(.bufferTooSmall, "\(h.count) epochs recorded, capacity \(capacity)") }

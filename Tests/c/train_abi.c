@@ -245,6 +245,36 @@ int main(void) {
         FAILS(ctr_trainer_get_state(NULL, NULL), CTR_STATUS_INVALID_ARGUMENT);
         FAILS(ctr_trainer_get_model(NULL, NULL), CTR_STATUS_INVALID_ARGUMENT);
         ctr_trainer_free(NULL);
+        ctr_trainer_options_default(NULL);      /* ignored */
+        ctr_finetune_options_default(NULL);
+        /* Slices: out of range, empty, NULLs, wrong kind. */
+        ctr_dataset *sl = (ctr_dataset *)(void *)0x1;
+        FAILS(ctr_dataset_slice(train, 0, 0, &sl), CTR_STATUS_INVALID_ARGUMENT);
+        CHECK(sl == NULL);
+        FAILS(ctr_dataset_slice(train, -1, 4, &sl), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_dataset_slice(train, info.count - 2, 4, &sl), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_dataset_slice(train, INT64_MAX, INT64_MAX, &sl), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_dataset_slice(train, 0, 4, NULL), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_dataset_slice(NULL, 0, 4, &sl), CTR_STATUS_INVALID_ARGUMENT);
+        CHECK(ctr_dataset_slice(train, info.count - 4, 4, &sl) == CTR_STATUS_OK && sl);
+        ctr_dataset_info si;
+        memset(&si, 0, sizeof si);
+        si.struct_size = sizeof si;
+        CHECK(ctr_dataset_get_info(sl, &si) == CTR_STATUS_OK && si.count == 4 && si.has_labels == 1);
+        ctr_dataset_free(sl);
+        /* State / history / embed arguments on a live trainer. */
+        small(&o, CTR_METHOD_SIMCLR, ch);
+        CHECK(ctr_trainer_create(&o, train, NULL, &t) == CTR_STATUS_OK);
+        ctr_train_state bad;
+        memset(&bad, 0, sizeof bad);
+        bad.struct_size = 2;
+        FAILS(ctr_trainer_get_state(t, &bad), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_trainer_history(t, NULL, 5, NULL), CTR_STATUS_INVALID_ARGUMENT);   /* NULL out with capacity */
+        FAILS(ctr_trainer_get_model(t, NULL), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_trainer_save(t, NULL), CTR_STATUS_INVALID_ARGUMENT);
+        FAILS(ctr_trainer_load(t, ""), CTR_STATUS_INVALID_ARGUMENT);
+        ctr_trainer_free(t);
+        t = NULL;
         /* Divergence: NUMERIC, encoder still loadable (finite). */
         small(&o, CTR_METHOD_SIMCLR, ch);
         o.optimizer = CTR_OPTIMIZER_SGD;

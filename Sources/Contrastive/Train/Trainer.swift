@@ -96,6 +96,11 @@ public final class Trainer {
     private let pixelCount: Int
     private var userBatchBuffer: Storage?
     private var accumulators: [Storage] = []
+    /// BN statistics of every network (restored when a step is skipped) and the trainable
+    /// weights + optimizer state (restored when an update would make a weight non-finite);
+    /// their storage is allocated once.
+    private let bufferSnapshot: Snapshot
+    private let updateSnapshot: Snapshot
     private var lastProgress = 0.0
     private var avgStepSeconds = 0.0
 
@@ -196,6 +201,8 @@ public final class Trainer {
             }
         }
         graph = try Graph()
+        bufferSnapshot = try Snapshot(meth.stateNetworks.compactMap { $0.network.buffers.totalCount > 0 ? $0.network.buffers.flatValues : nil })
+        updateSnapshot = try Snapshot(meth.trainableNetworks.map(\.params.flatValues) + optimizers.flatMap { $0.state.map(\.1) })
         model.extraMetadata = [("input_size", "\(ch)x\(cw)"), ("normalize_mean", pipe.mean.map { "\($0)" }.joined(separator: ",")),
                                ("normalize_std", pipe.std.map { "\($0)" }.joined(separator: ","))]
     }
@@ -307,7 +314,7 @@ public final class Trainer {
         guard images.c == channels else { throw ContrastiveError.shape("images have \(images.c) channels, the model expects \(channels)") }
         if config.method == .supcon {
             guard let labels, labels.count == images.n else { throw ContrastiveError.invalid("SupCon needs one label per image") }
-            (method as! SupConMethod).labels = labels
+            if let sc = method as? SupConMethod { sc.labels = labels }
         }
         let t0 = monotonicSeconds()
         let need = try augmenter.outputCount(n: images.n, h: images.h, w: images.w, c: images.c)
@@ -354,7 +361,7 @@ public final class Trainer {
         let ih = h ?? dataset!.height, iw = w ?? dataset!.width
         let nets = method.trainableNetworks
         // BN statistics of every network, restored if the step is skipped.
-        let saved: [[Float]] = method.stateNetworks.map { $0.network.buffers.totalCount > 0 ? $0.network.buffers.flatValues.array : [] }
+        bufferSnapshot.take()
         let k = config.accumulation, micro = n / k
         var loss: Float = 0
         var lossFinite = true
@@ -389,23 +396,16 @@ public final class Trainer {
         if what.isEmpty {
             // The update itself may overflow (a diverging run): apply it to a snapshot-backed
             // state and undo it if any weight becomes non-finite.
-            let before = nets.map { $0.params.flatValues.array }
-            let optBefore = optimizers.map { $0.state.map { $0.1.array } }
-            m.learningRate = learningRate(step: globalStep)
+            updateSnapshot.take()
             for (opt, net) in zip(optimizers, nets) { try opt.step(net.params, lr: m.learningRate) }
             if nets.contains(where: { !$0.params.flatValues.allFinite }) {
-                for (net, b) in zip(nets, before) { b.withUnsafeBufferPointer { net.params.flatValues.data.update(from: $0.baseAddress!, count: b.count) } }
-                for (opt, st) in zip(optimizers, optBefore) {
-                    for ((_, t), b) in zip(opt.state, st) { b.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: b.count) } }
-                    opt.restoreSteps(opt.steps - 1)
-                }
+                updateSnapshot.restore()
+                for opt in optimizers { opt.restoreSteps(opt.steps - 1) }
                 what = "update at learning rate \(m.learningRate) (weights would become non-finite)"
             }
         }
         if !what.isEmpty {
-            for (s, net) in zip(saved, method.stateNetworks) where !s.isEmpty {
-                s.withUnsafeBufferPointer { net.network.buffers.flatValues.data.update(from: $0.baseAddress!, count: s.count) }
-            }
+            bufferSnapshot.restore()
             method.discardStep()
             skippedSteps += 1
             consecutiveSkips += 1
@@ -510,6 +510,31 @@ public final class Trainer {
 
 extension Double {
     var squared: Double { self * self }
+}
+
+/// Copies of a fixed list of tensors in one block allocated once: `take` saves them, `restore`
+/// writes them back (a step that must not land is undone this way, without per-step allocation).
+final class Snapshot {
+    private let tensors: [Tensor]
+    private let copy: Storage
+    init(_ tensors: [Tensor]) throws {
+        self.tensors = tensors
+        var total = 0
+        for t in tensors {
+            let (s, o) = total.addingReportingOverflow(t.count)
+            guard !o else { throw ContrastiveError(.outOfMemory, "snapshot too large") }
+            total = s
+        }
+        copy = try Storage(count: max(total, 1))
+    }
+    func take() {
+        var off = 0
+        for t in tensors { (copy.base + off).update(from: t.data, count: t.count); off += t.count }
+    }
+    func restore() {
+        var off = 0
+        for t in tensors { t.data.update(from: copy.base + off, count: t.count); off += t.count }
+    }
 }
 
 /// `v` with `digits` decimals (no Foundation).
