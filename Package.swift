@@ -43,6 +43,11 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
         ),
+        /// Hand-vectorised kernels with runtime CPU checks (the AVX-512 GEMM); internal.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-Wall", "-Wextra"])]
+        ),
         /// include/contrastive.h as a Swift module (types only; the ABI layer defines the functions).
         .systemLibrary(name: "CContrastiveHeader"),
 
@@ -50,7 +55,7 @@ let package = Package(
         /// Tensors, kernels, autodiff, (later) networks, objectives, methods, training.
         .target(
             name: "Contrastive",
-            dependencies: ["COpenBLAS", "CZlib", "CImageCodecs"],
+            dependencies: ["COpenBLAS", "CZlib", "CImageCodecs", "CKernels"],
             swiftSettings: engineFlags
         ),
 

@@ -8,6 +8,7 @@ public enum BuildInfo {
             "abi=\(Version.abi)",
             "threads=\(ThreadPool.shared.threads)",
             "blas=openblas",
+            "gemm_kernel=\(BLAS.kernel.rawValue)",
         ]
         if let cfg = openblas_get_config() { lines.append("blas_config=\(String(cString: cfg))") }
         lines.append("blas_threads=\(openblas_get_num_threads())")

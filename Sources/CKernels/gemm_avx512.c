@@ -1,0 +1,211 @@
+/*
+ * Single-precision GEMM with an AVX-512 micro-kernel (Goto/BLIS blocking).
+ *
+ *   for jc over n in NC columns            B block kc×nc packed once, read from L3/L2
+ *     for pc over k in KC                  (KC = 192 divides Cin·9 for Cin a multiple of 64)
+ *       pack op(B)[pc.., jc..] into NR-wide strips   (zero-padded past n)
+ *       for ic over m in MC rows           A block mc×kc packed, kept in L2
+ *         pack op(A)[ic.., pc..] into MR-tall strips (zero-padded past m)
+ *         for jr over nc in NR, ir over mc in MR:
+ *           micro-kernel: an MR×NR tile of C in 24 zmm accumulators over kc,
+ *           the B strip (KC×NR = 36 KB) staying in L1 while A strips stream from L2.
+ *
+ * MR×NR = 8×48: 3 vector loads of B and 8 broadcasts of A feed 24 FMAs per k, and every
+ * convolution row count here (Cout, Cin·9 = 64·2^i·…) is a multiple of 8.
+ * Each C element accumulates over k in the fixed order k = 0, 1, …, so the result does not
+ * depend on how the caller splits m or n across threads.
+ */
+#include "CKernels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+enum { MR = 8, NR = 48, KC = 192, MC = 256, NC = 48 * 64 };
+
+int ck_have_avx512(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & (1u << 27))) return 0;                 /* OSXSAVE */
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xE6u) != 0xE6u) return 0;             /* XMM, YMM, opmask, ZMM_Hi256, Hi16_ZMM */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & (1u << 16)) ? 1 : 0;                 /* AVX512F */
+}
+
+/* Per-thread packing buffers (2.5 MB), allocated on a thread's first call and freed when the
+ * thread exits (a pthread key destructor), so short-lived host threads do not leak them. */
+typedef struct { float *a, *b; } pack_buffers;
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+static int pack_key_ok;
+
+static void free_buffers(void *p) {
+    pack_buffers *pb = p;
+    free(pb->a);
+    free(pb->b);
+    free(pb);
+}
+static void make_key(void) { pack_key_ok = pthread_key_create(&pack_key, free_buffers) == 0; }
+
+static pack_buffers *buffers(void) {
+    pthread_once(&pack_once, make_key);
+    if (!pack_key_ok) return NULL;
+    pack_buffers *pb = pthread_getspecific(pack_key);
+    if (pb) return pb;
+    pb = calloc(1, sizeof *pb);
+    if (!pb) return NULL;
+    pb->a = aligned_alloc(64, sizeof(float) * MC * KC);
+    pb->b = aligned_alloc(64, sizeof(float) * KC * NC);
+    if (!pb->a || !pb->b || pthread_setspecific(pack_key, pb) != 0) { free_buffers(pb); return NULL; }
+    return pb;
+}
+
+/* Ap[s][p·MR + r] = op(A)[i0 + s·MR + r][p0 + p], zero for rows ≥ m. */
+static void pack_a(int transA, const float *A, long lda, long i0, long mc, long p0, long kc, float *Ap) {
+    for (long is = 0; is < mc; is += MR) {
+        long mr = mc - is < MR ? mc - is : MR;
+        float *dst = Ap + is * kc;
+        if (!transA) {
+            for (long r = 0; r < mr; r++) {
+                const float *src = A + (i0 + is + r) * lda + p0;
+                for (long p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+            }
+        } else {
+            for (long p = 0; p < kc; p++) {
+                const float *src = A + (p0 + p) * lda + i0 + is;
+                for (long r = 0; r < mr; r++) dst[p * MR + r] = src[r];
+            }
+        }
+        if (mr < MR)
+            for (long p = 0; p < kc; p++)
+                for (long r = mr; r < MR; r++) dst[p * MR + r] = 0;
+    }
+}
+
+/* Bp[s][p·NR + j] = op(B)[p0 + p][j0 + s·NR + j], zero for columns ≥ n. */
+__attribute__((target("avx512f")))
+static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long j0, long nc, float *Bp) {
+    for (long js = 0; js < nc; js += NR) {
+        long nr = nc - js < NR ? nc - js : NR;
+        float *dst = Bp + js * kc;
+        if (!transB) {
+            if (nr == NR) {
+                for (long p = 0; p < kc; p++) {
+                    const float *src = B + (p0 + p) * ldb + j0 + js;
+                    _mm512_store_ps(dst + p * NR, _mm512_loadu_ps(src));
+                    _mm512_store_ps(dst + p * NR + 16, _mm512_loadu_ps(src + 16));
+                    _mm512_store_ps(dst + p * NR + 32, _mm512_loadu_ps(src + 32));
+                }
+            } else {
+                for (long p = 0; p < kc; p++) {
+                    const float *src = B + (p0 + p) * ldb + j0 + js;
+                    for (long v = 0; v < NR; v += 16) {
+                        long left = nr - v;
+                        __mmask16 mk = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+                        _mm512_store_ps(dst + p * NR + v, _mm512_maskz_loadu_ps(mk, src + v));
+                    }
+                }
+            }
+        } else {
+            for (long j = 0; j < nr; j++) {
+                const float *src = B + (j0 + js + j) * ldb + p0;
+                for (long p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+            }
+            for (long j = nr; j < NR; j++)
+                for (long p = 0; p < kc; p++) dst[p * NR + j] = 0;
+        }
+    }
+}
+
+/* C[mr×nr] = alpha·(Ap·Bp) + beta·C over one MR×NR tile (beta 0: C not read). */
+__attribute__((target("avx512f")))
+static void micro_8x48(long kc, const float *restrict a, const float *restrict b,
+                       float *c, long ldc, long mr, long nr, float alpha, float beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
+           c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00,
+           c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00,
+           c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32);
+        __m512 ai;
+#define CK_ROW(i)                                  \
+        ai = _mm512_set1_ps(a[i]);                 \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0); \
+        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1); \
+        c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);
+        CK_ROW(0) CK_ROW(1) CK_ROW(2) CK_ROW(3) CK_ROW(4) CK_ROW(5) CK_ROW(6) CK_ROW(7)
+#undef CK_ROW
+        a += MR;
+        b += NR;
+    }
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
+    __mmask16 m2 = nr >= 48 ? 0xFFFF : nr <= 32 ? 0 : (__mmask16)((1u << (nr - 32)) - 1);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#define CK_STORE1(ptr, acc, mk)                                                          \
+    do {                                                                                 \
+        __m512 r_ = _mm512_mul_ps(va, acc);                                              \
+        if (beta != 0) r_ = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, ptr), r_);     \
+        _mm512_mask_storeu_ps(ptr, mk, r_);                                              \
+    } while (0)
+#define CK_STORE(i)                                      \
+    if (i < mr) {                                        \
+        float *row = c + (long)(i) * ldc;                \
+        CK_STORE1(row, c##i##0, m0);                     \
+        if (m1) CK_STORE1(row + 16, c##i##1, m1);        \
+        if (m2) CK_STORE1(row + 32, c##i##2, m2);        \
+    }
+    CK_STORE(0) CK_STORE(1) CK_STORE(2) CK_STORE(3) CK_STORE(4) CK_STORE(5) CK_STORE(6) CK_STORE(7)
+#undef CK_STORE
+#undef CK_STORE1
+}
+
+__attribute__((target("avx512f")))
+int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
+                    float alpha, const float *A, long lda,
+                    const float *B, long ldb,
+                    float beta, float *C, long ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return 0;
+    pack_buffers *pb = buffers();
+    if (!pb) return -1;
+    float *Ap = pb->a, *Bp = pb->b;
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            float bt = pc == 0 ? beta : 1.0f;
+            pack_b(transB, B, ldb, pc, kc, jc, nc, Bp);
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                pack_a(transA, A, lda, ic, mc, pc, kc, Ap);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = nc - jr < NR ? nc - jr : NR;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long mr = mc - ir < MR ? mc - ir : MR;
+                        micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                                   mr, nr, alpha, bt);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+#else  /* not x86: no AVX-512; callers check ck_have_avx512() first. */
+
+int ck_have_avx512(void) { return 0; }
+
+int ck_sgemm_avx512(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,
+                    const float *B, long ldb, float beta, float *C, long ldc) {
+    (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)A; (void)lda;
+    (void)B; (void)ldb; (void)beta; (void)C; (void)ldc;
+    return -1;
+}
+#endif
