@@ -123,10 +123,15 @@ static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long 
     }
 }
 
+/* Where the NR columns of a strip live in C: column j of the strip is at c + off[j] (row 0).
+ * Plain matrices have off[j] = j; a convolution's batched columns jump at image boundaries.
+ * scattered: some 16-column group is not contiguous, so stores go lane by lane. */
+typedef struct { long off[NR]; int scattered; } strip_out;
+
 /* C[mr×nr] = alpha·(Ap·Bp) + beta·C over one MR×NR tile (beta 0: C not read). */
 __attribute__((target("avx512f")))
 static void micro_8x48(long kc, const float *restrict a, const float *restrict b,
-                       float *c, long ldc, long mr, long nr, float alpha, float beta) {
+                       float *c, const strip_out *out, long ldc, long mr, long nr, float alpha, float beta) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
            c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00,
            c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00,
@@ -144,29 +149,160 @@ static void micro_8x48(long kc, const float *restrict a, const float *restrict b
         a += MR;
         b += NR;
     }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (out->scattered) {
+        /* Some group crosses an image boundary: lane by lane through the column offsets. */
+        float acc[MR][NR] __attribute__((aligned(64)));
+#define CK_SPILL(i)                                  \
+        _mm512_store_ps(acc[i], c##i##0);            \
+        _mm512_store_ps(acc[i] + 16, c##i##1);       \
+        _mm512_store_ps(acc[i] + 32, c##i##2);
+        CK_SPILL(0) CK_SPILL(1) CK_SPILL(2) CK_SPILL(3) CK_SPILL(4) CK_SPILL(5) CK_SPILL(6) CK_SPILL(7)
+#undef CK_SPILL
+        for (long i = 0; i < mr; i++)
+            for (long j = 0; j < nr; j++) {
+                float *q = c + i * ldc + out->off[j];
+                *q = beta != 0 ? alpha * acc[i][j] + beta * *q : alpha * acc[i][j];
+            }
+        return;
+    }
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __mmask16 m2 = nr >= 48 ? 0xFFFF : nr <= 32 ? 0 : (__mmask16)((1u << (nr - 32)) - 1);
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    float *g0 = c + out->off[0], *g1 = c + out->off[16], *g2 = c + out->off[32];
 #define CK_STORE1(ptr, acc, mk)                                                          \
     do {                                                                                 \
         __m512 r_ = _mm512_mul_ps(va, acc);                                              \
         if (beta != 0) r_ = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, ptr), r_);     \
         _mm512_mask_storeu_ps(ptr, mk, r_);                                              \
     } while (0)
-#define CK_STORE(i)                                      \
-    if (i < mr) {                                        \
-        float *row = c + (long)(i) * ldc;                \
-        CK_STORE1(row, c##i##0, m0);                     \
-        if (m1) CK_STORE1(row + 16, c##i##1, m1);        \
-        if (m2) CK_STORE1(row + 32, c##i##2, m2);        \
+#define CK_STORE(i)                                               \
+    if (i < mr) {                                                 \
+        long o_ = (long)(i) * ldc;                                \
+        CK_STORE1(g0 + o_, c##i##0, m0);                          \
+        if (m1) CK_STORE1(g1 + o_, c##i##1, m1);                  \
+        if (m2) CK_STORE1(g2 + o_, c##i##2, m2);                  \
     }
     CK_STORE(0) CK_STORE(1) CK_STORE(2) CK_STORE(3) CK_STORE(4) CK_STORE(5) CK_STORE(6) CK_STORE(7)
 #undef CK_STORE
 #undef CK_STORE1
 }
 
+/* Where B comes from: a (possibly transposed) matrix, or the implicit im2col of a stride-1
+ * convolution's input, never materialised. */
+typedef struct {
+    int conv;
+    int transB; const float *B; long ldb;          /* matrix */
+    const ck_conv_shape *cs; const float *x;       /* convolution input, NCHW, first image */
+} b_source;
+
+/* Bp for a convolution: op(B)[r][j] = x[b][c][oy + ky − ph][ox + kx − pw] (0 outside), with
+ * r = (c·kh + ky)·kw + kx and j = b·P₁ + oy·Wo + ox. A 16-column group inside one output row
+ * is one masked load (the padding lanes masked off); any other group is a masked gather. */
 __attribute__((target("avx512f")))
+static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long kc, long j0, long nc, long n, float *Bp) {
+    const long P1 = cs->ho * cs->wo, HW = cs->h * cs->w, kk = cs->kh * cs->kw, img = cs->cin * HW;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    /* Per row r = p0 + p: the tap's offsets (dy, dx) and its plane offset c·HW + dy·W + dx. */
+    long tdy[KC], tdx[KC], toff[KC];
+    for (long p = 0; p < kc; p++) {
+        long r = p0 + p, c = r / kk, t = r % kk, ky = t / cs->kw, kx = t % cs->kw;
+        tdy[p] = ky - cs->ph; tdx[p] = kx - cs->pw; toff[p] = c * HW + tdy[p] * cs->w + tdx[p];
+    }
+    for (long js = 0; js < nc; js += NR) {
+        float *dst = Bp + js * kc;
+        for (int g = 0; g < NR / 16; g++) {
+            long jg = j0 + js + g * 16;                     /* first column of the group */
+            long valid = n - jg;                            /* columns of the group < n */
+            if (valid <= 0) {
+                for (long p = 0; p < kc; p++) _mm512_store_ps(dst + p * NR + g * 16, _mm512_setzero_ps());
+                continue;
+            }
+            long b0 = jg / P1, pix0 = jg % P1, oy0 = pix0 / cs->wo, ox0 = pix0 % cs->wo;
+            int row = valid >= 16 && ox0 + 16 <= cs->wo;    /* all 16 in one output row */
+            if (row) {
+                const float *xb = x + b0 * img + oy0 * cs->w + ox0;
+                for (long p = 0; p < kc; p++) {
+                    long iy = oy0 + tdy[p], ix = ox0 + tdx[p];
+                    __m512 v = _mm512_setzero_ps();
+                    if (iy >= 0 && iy < cs->h) {
+                        long lo = ix < 0 ? -ix : 0, hi = cs->w - ix < 16 ? cs->w - ix : 16;
+                        if (hi > lo) {
+                            __mmask16 mk = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+                            v = _mm512_maskz_loadu_ps(mk, xb + toff[p]);
+                        }
+                    }
+                    _mm512_store_ps(dst + p * NR + g * 16, v);
+                }
+            } else {
+                /* Per-lane (image, oy, ox) of columns jg + l; lanes ≥ valid masked off. */
+                __m512i j = _mm512_add_epi32(_mm512_set1_epi32((int)(jg - b0 * P1)), lane);   /* column − b0·P₁ */
+                int bl[16], oyl[16], oxl[16], jl[16];
+                _mm512_storeu_si512(jl, j);
+                for (int l = 0; l < 16; l++) {
+                    int q = jl[l], bb = q / (int)P1, pix = q % (int)P1;
+                    bl[l] = bb; oyl[l] = pix / (int)cs->wo; oxl[l] = pix % (int)cs->wo;
+                }
+                __m512i vb = _mm512_loadu_si512(bl), voy = _mm512_loadu_si512(oyl), vox = _mm512_loadu_si512(oxl);
+                __mmask16 live = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
+                __m512i base = _mm512_add_epi32(_mm512_mullo_epi32(vb, _mm512_set1_epi32((int)img)),
+                                                _mm512_add_epi32(_mm512_mullo_epi32(voy, _mm512_set1_epi32((int)cs->w)), vox));
+                const float *xb = x + b0 * img;
+                __m512i vh = _mm512_set1_epi32((int)cs->h), vw = _mm512_set1_epi32((int)cs->w);
+                for (long p = 0; p < kc; p++) {
+                    __m512i iy = _mm512_add_epi32(voy, _mm512_set1_epi32((int)tdy[p]));
+                    __m512i ix = _mm512_add_epi32(vox, _mm512_set1_epi32((int)tdx[p]));
+                    __mmask16 mk = live & _mm512_cmplt_epu32_mask(iy, vh) & _mm512_cmplt_epu32_mask(ix, vw);
+                    __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32((int)toff[p]));
+                    __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, xb, 4);
+                    _mm512_store_ps(dst + p * NR + g * 16, v);
+                }
+            }
+        }
+    }
+}
+
+/* The blocked product over all of C with B from `src` and C's columns placed by
+ * (cols_per_image, image_stride): column j lives at (j / cpi)·image_stride + j % cpi. */
+__attribute__((target("avx512f")))
+static void gemm_core(int transA, long m, long n, long k, float alpha, const float *A, long lda,
+                      const b_source *src, float beta, float *C, long ldc, long cpi, long image_stride,
+                      float *Ap, float *Bp) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    strip_out out;
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            float bt = pc == 0 ? beta : 1.0f;
+            if (src->conv) pack_b_conv(src->cs, src->x, pc, kc, jc, nc, n, Bp);
+            else pack_b(src->transB, src->B, src->ldb, pc, kc, jc, nc, Bp);
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                pack_a(transA, A, lda, ic, mc, pc, kc, Ap);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long nr = nc - jr < NR ? nc - jr : NR;
+                    long j0 = jc + jr, base = (j0 / cpi) * image_stride + j0 % cpi;
+                    out.scattered = 0;
+                    for (long j = 0; j < NR; j++) {
+                        long jj = j0 + j < n ? j0 + j : j0;
+                        out.off[j] = (jj / cpi) * image_stride + jj % cpi - base;
+                        if (j < nr && (j % 16) && out.off[j] != out.off[j - 1] + 1) out.scattered = 1;
+                    }
+                    float *cb = C + base;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long mr = mc - ir < MR ? mc - ir : MR;
+                        micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, cb + (ic + ir) * ldc, &out, ldc,
+                                   mr, nr, alpha, bt);
+                    }
+                }
+            }
+        }
+    }
+}
+
+long ck_pack_floats(void) { return (long)MC * KC + (long)KC * NC; }
+
 int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
                     float alpha, const float *A, long lda,
                     const float *B, long ldb,
@@ -174,27 +310,18 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
     if (m <= 0 || n <= 0 || k <= 0) return 0;
     pack_buffers *pb = buffers();
     if (!pb) return -1;
-    float *Ap = pb->a, *Bp = pb->b;
-    for (long jc = 0; jc < n; jc += NC) {
-        long nc = n - jc < NC ? n - jc : NC;
-        for (long pc = 0; pc < k; pc += KC) {
-            long kc = k - pc < KC ? k - pc : KC;
-            float bt = pc == 0 ? beta : 1.0f;
-            pack_b(transB, B, ldb, pc, kc, jc, nc, Bp);
-            for (long ic = 0; ic < m; ic += MC) {
-                long mc = m - ic < MC ? m - ic : MC;
-                pack_a(transA, A, lda, ic, mc, pc, kc, Ap);
-                for (long jr = 0; jr < nc; jr += NR) {
-                    long nr = nc - jr < NR ? nc - jr : NR;
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        long mr = mc - ir < MR ? mc - ir : MR;
-                        micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                                   mr, nr, alpha, bt);
-                    }
-                }
-            }
-        }
-    }
+    b_source src = { .conv = 0, .transB = transB, .B = B, .ldb = ldb };
+    gemm_core(transA, m, n, k, alpha, A, lda, &src, beta, C, ldc, n, 0, pb->a, pb->b);
+    return 0;
+}
+
+int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                           const float *w, float beta, float *y, long y_image_stride, float *pack) {
+    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 || s->kh <= 0 || s->kw <= 0 || s->ho <= 0 || s->wo <= 0) return -1;
+    long P1 = s->ho * s->wo, K = s->cin * s->kh * s->kw;
+    if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
+    b_source src = { .conv = 1, .cs = s, .x = x };
+    gemm_core(0, cout, nb * P1, K, 1.0f, w, K, &src, beta, y, P1, P1, y_image_stride, pack, pack + (long)MC * KC);
     return 0;
 }
 
@@ -202,10 +329,18 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
 
 int ck_have_avx512(void) { return 0; }
 
+long ck_pack_floats(void) { return 0; }
+
 int ck_sgemm_avx512(int transA, int transB, long m, long n, long k, float alpha, const float *A, long lda,
                     const float *B, long ldb, float beta, float *C, long ldc) {
     (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)A; (void)lda;
     (void)B; (void)ldb; (void)beta; (void)C; (void)ldc;
+    return -1;
+}
+
+int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                           const float *w, float beta, float *y, long y_image_stride, float *pack) {
+    (void)s; (void)x; (void)nb; (void)cout; (void)w; (void)beta; (void)y; (void)y_image_stride; (void)pack;
     return -1;
 }
 #endif

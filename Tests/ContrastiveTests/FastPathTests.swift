@@ -77,4 +77,37 @@ struct FastPathTests {
             #expect(err <= 1e-4 * rms + 1e-6, "\(name): max |Δ| \(err), rms \(rms)")
         }
     }
+
+    @Test("fused im2col-in-GEMM convolution equals the Double reference and the im2col + GEMM path",
+          arguments: [(5, 3, 32, 32, 8, 3, 1), (3, 7, 14, 14, 9, 3, 1), (1, 6, 16, 16, 20, 3, 1), (4, 5, 9, 11, 3, 5, 2),
+                      (2, 16, 8, 8, 16, 1, 0), (3, 4, 4, 4, 24, 3, 1), (2, 3, 1, 1, 4, 3, 1), (6, 2, 17, 33, 5, 3, 0)])
+    func fusedConv(_ c: (Int, Int, Int, Int, Int, Int, Int)) throws {
+        try #require(BLAS.avx512Available && BLAS.kernel == .avx512, "the fused path runs with the AVX-512 GEMM only")
+        let (n, cin, h, w, cout, k, p) = c
+        let g = try ConvGeometry(n: n, cin: cin, h: h, w: w, cout: cout, kh: k, kw: k, ph: p, pw: p)
+        var rng = SeededRNG(21)
+        let x = (0..<(n * cin * h * w)).map { _ in Float(rng.normal()) }
+        let wt = (0..<(cout * g.k)).map { _ in Float(rng.normal()) }
+        let bias = (0..<cout).map { _ in Float(rng.normal()) }
+        let prior = (0..<(n * cout * g.outPlane)).map { _ in Float(rng.normal()) }
+        let want = Conv2D.reference(g, x: x.map(Double.init), w: wt.map(Double.init), bias: bias.map(Double.init))
+        let ws = try Workspace()
+        func run(fused: Bool, accumulate: Bool) throws -> [Float] {
+            let saved = Conv2D.useFused
+            Conv2D.useFused = fused
+            defer { Conv2D.useFused = saved }
+            var y = accumulate ? prior : [Float](repeating: .nan, count: prior.count)
+            try Conv2D.forward(g, x: x, w: wt, bias: bias, y: &y, workspace: ws, accumulate: accumulate)
+            return y
+        }
+        let scale = want.map { abs($0) }.max() ?? 1
+        for accumulate in [false, true] {
+            let fused = try run(fused: true, accumulate: accumulate), general = try run(fused: false, accumulate: accumulate)
+            let target = accumulate ? zip(want, prior).map { $0 + Double($1) } : want
+            let errF = zip(fused, target).map { abs(Double($0) - $1) }.max() ?? 0
+            let errG = zip(fused, general).map { abs($0 - $1) }.max() ?? 0
+            #expect(errF <= 1e-5 * scale, "\(c) accumulate \(accumulate): fused vs reference \(errF)")
+            #expect(Double(errG) <= 1e-5 * scale, "\(c) accumulate \(accumulate): fused vs im2col + GEMM \(errG)")
+        }
+    }
 }

@@ -28,6 +28,31 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
                     const float *B, long ldb,
                     float beta, float *C, long ldc);
 
+/** A stride-1 convolution's geometry: input planes cin×h×w, kernel kh×kw, zero padding ph/pw,
+ *  output planes ho×wo (= h + 2ph − kh + 1 by w + 2pw − kw + 1). */
+typedef struct ck_conv_shape {
+    long cin, h, w;
+    long kh, kw, ph, pw;
+    long ho, wo;
+} ck_conv_shape;
+
+/**
+ * Stride-1 convolution of nb images on the calling thread, as one GEMM whose B operand is the
+ * im2col matrix packed straight from x (never materialised):
+ *   y[b][co][p] = Σ_k w[co][k] · im2col(x)[k][b·P₁ + p] + beta · y[b][co][p]
+ * x: nb images NCHW (cin×h×w each); w: cout × (cin·kh·kw) row-major; y: output channel co of
+ * image b at y + b·y_image_stride + co·P₁ (P₁ = ho·wo), so a caller may compute a range of
+ * output channels. beta 0 does not read y. Same summation-order guarantee as ck_sgemm_avx512.
+ * pack: the caller's packing buffer, ck_pack_floats() floats, 64-byte aligned (so nothing
+ * here allocates or can fail once the arguments are valid).
+ * Returns 0, or -1 for a bad argument (shape, alignment, more than 2³¹ input floats; y unchanged).
+ */
+int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                           const float *w, float beta, float *y, long y_image_stride, float *pack);
+
+/** Floats of packing buffer one ck_conv_forward_avx512 call needs (0 without AVX-512 support). */
+long ck_pack_floats(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -228,6 +229,7 @@ public enum Conv2D {
             try Winograd.forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate)
             return
         }
+        if fusedApplies(g), try forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate) { return }
         let parts = threadsForImages(g)
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
@@ -276,6 +278,66 @@ public enum Conv2D {
                 n0 += nb
             }
         }
+    }
+
+    // MARK: fused im2col + GEMM
+
+    /// Whether stride-1 convolutions run `ck_conv_forward_avx512` (the im2col matrix packed
+    /// straight from x inside the GEMM, never written out) when the AVX-512 GEMM is in use.
+    nonisolated(unsafe) public static var useFused = true
+
+    static func fusedApplies(_ g: ConvGeometry) -> Bool {
+        useFused && BLAS.kernel == .avx512 && BLAS.avx512Available && g.sh == 1 && g.sw == 1
+            && g.n * g.cin * g.inPlane <= Int(Int32.max)
+    }
+
+    /// The fused forward: with ≥ 2 images per thread each thread takes whole images, else each
+    /// takes a block of output channels of every image. Each part packs into its own workspace
+    /// buffer. Returns false (nothing written) if the kernel refused its arguments, so the
+    /// caller falls back to im2col + GEMM.
+    static func forwardFused(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             workspace ws: Workspace, accumulate: Bool) throws -> Bool {
+        var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: g.kh, kw: g.kw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo)
+        let P1 = g.outPlane, threads = ThreadPool.shared.threads
+        let byImages = threadsForImages(g) > 1
+        let parts = byImages ? threads : max(1, min(threads, g.cout / 8))
+        let packFloats = ck_pack_floats()
+        let packS = try ws.scratch(Float.self, count: packFloats * parts), pack = packS.pointer
+        defer { withExtendedLifetime(packS) {} }
+        var failed = [Bool](repeating: false, count: parts)
+        failed.withUnsafeMutableBufferPointer { failed in
+            withUnsafePointer(to: &shape) { sp in
+                ThreadPool.shared.run(parts: parts) { t in
+                    let rc: Int32
+                    if byImages {
+                        let r = partRange(t, of: parts, g.n)
+                        rc = r.isEmpty ? 0 : ck_conv_forward_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, w,
+                                                                    accumulate ? 1 : 0, y + r.lowerBound * g.cout * P1, g.cout * P1,
+                                                                    pack + t * packFloats)
+                    } else {
+                        // Blocks of output channels in multiples of 8 (the kernel's tile height).
+                        let blocks = (g.cout + 7) / 8
+                        let lo = min(g.cout, t * blocks / parts * 8), hi = min(g.cout, (t + 1) * blocks / parts * 8)
+                        rc = hi <= lo ? 0 : ck_conv_forward_avx512(sp, x, g.n, hi - lo, w + lo * g.k,
+                                                                   accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
+                                                                   pack + t * packFloats)
+                    }
+                    failed[t] = rc != 0
+                }
+            }
+        }
+        // The kernel refuses only arguments (the same for every part), before writing anything.
+        if failed.contains(true) {
+            if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: fused kernel refused some parts only") }
+            return false
+        }
+        if let bias {
+            parallelFor(g.n * g.cout, grain: 8) { r in
+                for i in r { let v = bias[i % g.cout]; let o = y + i * P1; for j in 0..<P1 { o[j] += v } }
+            }
+        }
+        return true
     }
 
     // MARK: backward
