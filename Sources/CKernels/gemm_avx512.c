@@ -196,13 +196,16 @@ typedef struct {
     const ck_conv_shape *cs; const float *x;       /* convolution input, NCHW, first image */
 } b_source;
 
-/* Bp for a convolution: op(B)[r][j] = x[b][c][oy + ky − ph][ox + kx − pw] (0 outside), with
- * r = (c·kh + ky)·kw + kx and j = b·P₁ + oy·Wo + ox. A 16-column group inside one output row
- * is one masked load (the padding lanes masked off); any other group is a masked gather. */
+/* Bp for a convolution: op(B)[r][j] = x[b][c][oy·sh + ky − ph][ox·sw + kx − pw] (0 outside),
+ * with r = (c·kh + ky)·kw + kx and j = b·P₁ + oy·Wo + ox. A 16-column group inside one output
+ * row is one masked load at stride 1, two masked loads and an even-lane permute at stride 2
+ * (padding lanes masked off); any other group is a masked gather. */
 __attribute__((target("avx512f")))
 static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long kc, long j0, long nc, long n, float *Bp) {
     const long P1 = cs->ho * cs->wo, HW = cs->h * cs->w, kk = cs->kh * cs->kw, img = cs->cin * HW;
+    const long sh = cs->sh, sw = cs->sw;
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     /* Per row r = p0 + p: the tap's offsets (dy, dx) and its plane offset c·HW + dy·W + dx. */
     long tdy[KC], tdx[KC], toff[KC];
     for (long p = 0; p < kc; p++) {
@@ -219,39 +222,47 @@ static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long k
                 continue;
             }
             long b0 = jg / P1, pix0 = jg % P1, oy0 = pix0 / cs->wo, ox0 = pix0 % cs->wo;
-            int row = valid >= 16 && ox0 + 16 <= cs->wo;    /* all 16 in one output row */
+            int row = valid >= 16 && ox0 + 16 <= cs->wo && (sw == 1 || sw == 2);   /* all 16 in one output row */
             if (row) {
-                const float *xb = x + b0 * img + oy0 * cs->w + ox0;
+                long iy0 = oy0 * sh, ix0 = ox0 * sw;
+                const float *xb = x + b0 * img + iy0 * cs->w + ix0;
                 for (long p = 0; p < kc; p++) {
-                    long iy = oy0 + tdy[p], ix = ox0 + tdx[p];
+                    long iy = iy0 + tdy[p], ix = ix0 + tdx[p];
                     __m512 v = _mm512_setzero_ps();
                     if (iy >= 0 && iy < cs->h) {
-                        long lo = ix < 0 ? -ix : 0, hi = cs->w - ix < 16 ? cs->w - ix : 16;
+                        /* input columns ix … ix + span − 1 are read; those in [0, W) are live */
+                        long span = 16 * sw;
+                        long lo = ix < 0 ? -ix : 0, hi = cs->w - ix < span ? cs->w - ix : span;
                         if (hi > lo) {
-                            __mmask16 mk = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
-                            v = _mm512_maskz_loadu_ps(mk, xb + toff[p]);
+                            unsigned long long bits = (hi >= 64 ? ~0ull : ((1ull << hi) - 1)) & ~((1ull << lo) - 1);
+                            const float *q = xb + toff[p];
+                            if (sw == 1) {
+                                v = _mm512_maskz_loadu_ps((__mmask16)bits, q);
+                            } else {
+                                __m512 a = _mm512_maskz_loadu_ps((__mmask16)bits, q);
+                                __m512 b = _mm512_maskz_loadu_ps((__mmask16)(bits >> 16), q + 16);
+                                v = _mm512_permutex2var_ps(a, even, b);
+                            }
                         }
                     }
                     _mm512_store_ps(dst + p * NR + g * 16, v);
                 }
             } else {
-                /* Per-lane (image, oy, ox) of columns jg + l; lanes ≥ valid masked off. */
-                __m512i j = _mm512_add_epi32(_mm512_set1_epi32((int)(jg - b0 * P1)), lane);   /* column − b0·P₁ */
-                int bl[16], oyl[16], oxl[16], jl[16];
-                _mm512_storeu_si512(jl, j);
+                /* Per-lane image and input origin (oy·sh, ox·sw) of columns jg + l; lanes ≥ valid off. */
+                int bl[16], iyl[16], ixl[16];
                 for (int l = 0; l < 16; l++) {
-                    int q = jl[l], bb = q / (int)P1, pix = q % (int)P1;
-                    bl[l] = bb; oyl[l] = pix / (int)cs->wo; oxl[l] = pix % (int)cs->wo;
+                    long q = jg - b0 * P1 + l, bb = q / P1, pix = q % P1;
+                    bl[l] = (int)bb; iyl[l] = (int)((pix / cs->wo) * sh); ixl[l] = (int)((pix % cs->wo) * sw);
                 }
-                __m512i vb = _mm512_loadu_si512(bl), voy = _mm512_loadu_si512(oyl), vox = _mm512_loadu_si512(oxl);
+                __m512i vb = _mm512_loadu_si512(bl), viy = _mm512_loadu_si512(iyl), vix = _mm512_loadu_si512(ixl);
                 __mmask16 live = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
                 __m512i base = _mm512_add_epi32(_mm512_mullo_epi32(vb, _mm512_set1_epi32((int)img)),
-                                                _mm512_add_epi32(_mm512_mullo_epi32(voy, _mm512_set1_epi32((int)cs->w)), vox));
+                                                _mm512_add_epi32(_mm512_mullo_epi32(viy, _mm512_set1_epi32((int)cs->w)), vix));
                 const float *xb = x + b0 * img;
                 __m512i vh = _mm512_set1_epi32((int)cs->h), vw = _mm512_set1_epi32((int)cs->w);
                 for (long p = 0; p < kc; p++) {
-                    __m512i iy = _mm512_add_epi32(voy, _mm512_set1_epi32((int)tdy[p]));
-                    __m512i ix = _mm512_add_epi32(vox, _mm512_set1_epi32((int)tdx[p]));
+                    __m512i iy = _mm512_add_epi32(viy, _mm512_set1_epi32((int)tdy[p]));
+                    __m512i ix = _mm512_add_epi32(vix, _mm512_set1_epi32((int)tdx[p]));
                     __mmask16 mk = live & _mm512_cmplt_epu32_mask(iy, vh) & _mm512_cmplt_epu32_mask(ix, vw);
                     __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32((int)toff[p]));
                     __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, xb, 4);
@@ -317,7 +328,10 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
 
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack) {
-    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 || s->kh <= 0 || s->kw <= 0 || s->ho <= 0 || s->wo <= 0) return -1;
+    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 ||
+        s->kh <= 0 || s->kw <= 0 || s->sh <= 0 || s->sw <= 0 || s->ph < 0 || s->pw < 0 ||
+        s->ho != (s->h + 2 * s->ph - s->kh) / s->sh + 1 || s->wo != (s->w + 2 * s->pw - s->kw) / s->sw + 1 || s->ho <= 0 || s->wo <= 0)
+        return -1;
     long P1 = s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
     b_source src = { .conv = 1, .cs = s, .x = x };

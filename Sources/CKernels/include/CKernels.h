@@ -28,16 +28,16 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
                     const float *B, long ldb,
                     float beta, float *C, long ldc);
 
-/** A stride-1 convolution's geometry: input planes cin×h×w, kernel kh×kw, zero padding ph/pw,
- *  output planes ho×wo (= h + 2ph − kh + 1 by w + 2pw − kw + 1). */
+/** A convolution's geometry: input planes cin×h×w, kernel kh×kw, stride sh/sw, zero padding
+ *  ph/pw, output planes ho×wo (= (h + 2ph − kh)/sh + 1 by (w + 2pw − kw)/sw + 1). */
 typedef struct ck_conv_shape {
     long cin, h, w;
-    long kh, kw, ph, pw;
+    long kh, kw, sh, sw, ph, pw;
     long ho, wo;
 } ck_conv_shape;
 
 /**
- * Stride-1 convolution of nb images on the calling thread, as one GEMM whose B operand is the
+ * Convolution of nb images on the calling thread, as one GEMM whose B operand is the
  * im2col matrix packed straight from x (never materialised):
  *   y[b][co][p] = Σ_k w[co][k] · im2col(x)[k][b·P₁ + p] + beta · y[b][co][p]
  * x: nb images NCHW (cin×h×w each); w: cout × (cin·kh·kw) row-major; y: output channel co of

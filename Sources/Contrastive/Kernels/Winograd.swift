@@ -31,6 +31,7 @@ public enum Winograd {
     public static func applies(_ g: ConvGeometry) -> Bool {
         guard g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.cin >= 16 && g.cout >= 16 else { return false }
         if forceAll { return true }
+        if Conv2D.fusedApplies(g) { return false }   // the fused im2col-in-GEMM path is faster there
         return enabled && g.cin >= 128 && g.cout >= 128 && g.ho % 2 == 0 && g.wo % 2 == 0 && g.outPlane <= 64
     }
 
