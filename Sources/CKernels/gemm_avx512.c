@@ -128,10 +128,15 @@ static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long 
  * scattered: some 16-column group is not contiguous, so stores go lane by lane. */
 typedef struct { long off[NR]; int scattered; } strip_out;
 
-/* C[mr×nr] = alpha·(Ap·Bp) + beta·C over one MR×NR tile (beta 0: C not read). */
-__attribute__((target("avx512f")))
+/* What the last k-block adds to a tile before it is stored: a per-row bias (bias[i] for tile
+ * row i), a tensor laid out like C (add + i·ldc + off[j]), then max(·, 0). NULL/0: none. */
+typedef struct { const float *bias; const float *add; int relu; } epilogue;
+
+/* C[mr×nr] = epilogue(alpha·(Ap·Bp) + beta·C) over one MR×NR tile (beta 0: C not read). */
+__attribute__((target("avx512f"), noinline))
 static void micro_8x48(long kc, const float *restrict a, const float *restrict b,
-                       float *c, const strip_out *out, long ldc, long mr, long nr, float alpha, float beta) {
+                       float *c, const strip_out *out, long ldc, long mr, long nr, float alpha, float beta,
+                       const epilogue *ep) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
            c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00,
            c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00,
@@ -162,7 +167,13 @@ static void micro_8x48(long kc, const float *restrict a, const float *restrict b
         for (long i = 0; i < mr; i++)
             for (long j = 0; j < nr; j++) {
                 float *q = c + i * ldc + out->off[j];
-                *q = beta != 0 ? alpha * acc[i][j] + beta * *q : alpha * acc[i][j];
+                float r = beta != 0 ? alpha * acc[i][j] + beta * *q : alpha * acc[i][j];
+                if (ep) {
+                    if (ep->bias) r += ep->bias[i];
+                    if (ep->add) r += ep->add[i * ldc + out->off[j]];
+                    if (ep->relu) r = r > 0 ? r : 0;   /* NaN → 0 as in max(·, 0) below */
+                }
+                *q = r;
             }
         return;
     }
@@ -170,18 +181,26 @@ static void micro_8x48(long kc, const float *restrict a, const float *restrict b
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);
     __mmask16 m2 = nr >= 48 ? 0xFFFF : nr <= 32 ? 0 : (__mmask16)((1u << (nr - 32)) - 1);
     float *g0 = c + out->off[0], *g1 = c + out->off[16], *g2 = c + out->off[32];
-#define CK_STORE1(ptr, acc, mk)                                                          \
+    const float *bias = ep ? ep->bias : NULL, *add = ep ? ep->add : NULL;
+    int relu = ep && ep->relu;
+    const __m512 zero = _mm512_setzero_ps();
+    /* One 16-lane group: r = alpha·acc (+ beta·C) (+ bias) (+ add), max(r, 0) with relu. The
+     * max takes r as its second operand, so a NaN r gives 0, as the scalar path does. */
+#define CK_STORE1(ptr, acc, mk, i)                                                       \
     do {                                                                                 \
         __m512 r_ = _mm512_mul_ps(va, acc);                                              \
         if (beta != 0) r_ = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, ptr), r_);     \
+        if (bias) r_ = _mm512_add_ps(r_, _mm512_set1_ps(bias[i]));                        \
+        if (add) r_ = _mm512_add_ps(r_, _mm512_maskz_loadu_ps(mk, add + ((ptr) - c)));   \
+        if (relu) r_ = _mm512_max_ps(zero, r_);                                          \
         _mm512_mask_storeu_ps(ptr, mk, r_);                                              \
     } while (0)
 #define CK_STORE(i)                                               \
     if (i < mr) {                                                 \
         long o_ = (long)(i) * ldc;                                \
-        CK_STORE1(g0 + o_, c##i##0, m0);                          \
-        if (m1) CK_STORE1(g1 + o_, c##i##1, m1);                  \
-        if (m2) CK_STORE1(g2 + o_, c##i##2, m2);                  \
+        CK_STORE1(g0 + o_, c##i##0, m0, i);                       \
+        if (m1) CK_STORE1(g1 + o_, c##i##1, m1, i);               \
+        if (m2) CK_STORE1(g2 + o_, c##i##2, m2, i);               \
     }
     CK_STORE(0) CK_STORE(1) CK_STORE(2) CK_STORE(3) CK_STORE(4) CK_STORE(5) CK_STORE(6) CK_STORE(7)
 #undef CK_STORE
@@ -204,7 +223,6 @@ __attribute__((target("avx512f")))
 static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long kc, long j0, long nc, long n, float *Bp) {
     const long P1 = cs->ho * cs->wo, HW = cs->h * cs->w, kk = cs->kh * cs->kw, img = cs->cin * HW;
     const long sh = cs->sh, sw = cs->sw;
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     /* Per row r = p0 + p: the tap's offsets (dy, dx) and its plane offset c·HW + dy·W + dx. */
     long tdy[KC], tdx[KC], toff[KC];
@@ -278,7 +296,7 @@ static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long k
 __attribute__((target("avx512f")))
 static void gemm_core(int transA, long m, long n, long k, float alpha, const float *A, long lda,
                       const b_source *src, float beta, float *C, long ldc, long cpi, long image_stride,
-                      float *Ap, float *Bp) {
+                      const epilogue *ep, float *Ap, float *Bp) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     strip_out out;
     for (long jc = 0; jc < n; jc += NC) {
@@ -301,10 +319,18 @@ static void gemm_core(int transA, long m, long n, long k, float alpha, const flo
                         if (j < nr && (j % 16) && out.off[j] != out.off[j - 1] + 1) out.scattered = 1;
                     }
                     float *cb = C + base;
+                    int last = pc + kc >= k;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
+                        epilogue tile, *tp = NULL;
+                        if (last && ep) {   /* the epilogue's operands at this tile's origin */
+                            tile.bias = ep->bias ? ep->bias + ic + ir : NULL;
+                            tile.add = ep->add ? ep->add + base + (ic + ir) * ldc : NULL;
+                            tile.relu = ep->relu;
+                            tp = &tile;
+                        }
                         micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, cb + (ic + ir) * ldc, &out, ldc,
-                                   mr, nr, alpha, bt);
+                                   mr, nr, alpha, bt, tp);
                     }
                 }
             }
@@ -322,12 +348,18 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
     pack_buffers *pb = buffers();
     if (!pb) return -1;
     b_source src = { .conv = 0, .transB = transB, .B = B, .ldb = ldb };
-    gemm_core(transA, m, n, k, alpha, A, lda, &src, beta, C, ldc, n, 0, pb->a, pb->b);
+    gemm_core(transA, m, n, k, alpha, A, lda, &src, beta, C, ldc, n, 0, NULL, pb->a, pb->b);
     return 0;
 }
 
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack) {
+    return ck_conv_forward_ep_avx512(s, x, nb, cout, w, beta, y, y_image_stride, NULL, NULL, 0, pack);
+}
+
+int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                              const float *w, float beta, float *y, long y_image_stride,
+                              const float *bias, const float *add, int relu, float *pack) {
     if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 ||
         s->kh <= 0 || s->kw <= 0 || s->sh <= 0 || s->sw <= 0 || s->ph < 0 || s->pw < 0 ||
         s->ho != (s->h + 2 * s->ph - s->kh) / s->sh + 1 || s->wo != (s->w + 2 * s->pw - s->kw) / s->sw + 1 || s->ho <= 0 || s->wo <= 0)
@@ -335,7 +367,9 @@ int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long
     long P1 = s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
     b_source src = { .conv = 1, .cs = s, .x = x };
-    gemm_core(0, cout, nb * P1, K, 1.0f, w, K, &src, beta, y, P1, P1, y_image_stride, pack, pack + (long)MC * KC);
+    epilogue ep = { bias, add, relu };
+    gemm_core(0, cout, nb * P1, K, 1.0f, w, K, &src, beta, y, P1, P1, y_image_stride,
+              (bias || add || relu) ? &ep : NULL, pack, pack + (long)MC * KC);
     return 0;
 }
 
@@ -355,6 +389,14 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k, float alpha,
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack) {
     (void)s; (void)x; (void)nb; (void)cout; (void)w; (void)beta; (void)y; (void)y_image_stride; (void)pack;
+    return -1;
+}
+
+int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                              const float *w, float beta, float *y, long y_image_stride,
+                              const float *bias, const float *add, int relu, float *pack) {
+    (void)s; (void)x; (void)nb; (void)cout; (void)w; (void)beta; (void)y; (void)y_image_stride;
+    (void)bias; (void)add; (void)relu; (void)pack;
     return -1;
 }
 #endif

@@ -128,7 +128,12 @@ func benchEmbed(reps: Int, peer: String?) throws {
 /// kernels, alternating in one process so that both see the same load; prints the median and
 /// range of the per-pair time ratios general/fast (> 1: the fast paths are faster).
 func benchFastPathsAB(reps: Int) throws {
-    func setFast(_ on: Bool) { Conv2D.useStagedIm2col = on; MaxPool2D.useFastPath = on; Winograd.enabled = on }
+    // CTR_BENCH_AB=folded: only the folded inference path (BN in the conv, epilogue) against conv → BN → add-ReLU.
+    let foldedOnly = String(cString: getenv("CTR_BENCH_AB")) == "folded"
+    func setFast(_ on: Bool) {
+        useFoldedInference = on
+        if !foldedOnly { Conv2D.useStagedIm2col = on; MaxPool2D.useFastPath = on; Winograd.enabled = on }
+    }
     let g = try Graph()
     var cfg28 = ConvNet.Config(); cfg28.inChannels = 1
     let cn = try Model(Model.Config(architecture: .convnet(ConvNet.Config())))

@@ -118,5 +118,28 @@ struct FastPathTests {
             #expect(errF <= 1e-5 * scale, "\(c) stride \(stride) accumulate \(accumulate): fused vs reference \(errF)")
             #expect(Double(errG) <= 1e-5 * scale, "\(c) stride \(stride) accumulate \(accumulate): fused vs im2col + GEMM \(errG)")
         }
+        // The epilogue (bias, a residual tensor, ReLU) in the fused kernel's store and in the
+        // general path's extra pass, against the Double reference.
+        for (withAdd, relu) in [(true, true), (false, true), (true, false)] {
+            let target = zip(want, prior).map { r, a in
+                let v = r + (withAdd ? Double(a) : 0)
+                return relu ? max(v, 0) : v
+            }
+            for fusedOn in [true, false] {
+                let saved = Conv2D.useFused
+                Conv2D.useFused = fusedOn
+                defer { Conv2D.useFused = saved }
+                var y = [Float](repeating: .nan, count: prior.count)
+                try x.withUnsafeBufferPointer { xp in try wt.withUnsafeBufferPointer { wp in try bias.withUnsafeBufferPointer { bp in
+                    try prior.withUnsafeBufferPointer { ap in try y.withUnsafeMutableBufferPointer { yp in
+                        try Conv2D.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!,
+                                           add: withAdd ? ap.baseAddress! : nil, relu: relu, y: yp.baseAddress!, workspace: ws)
+                    } }
+                } } }
+                let err = zip(y, target).map { abs(Double($0) - $1) }.max() ?? 0
+                #expect(err <= 1e-5 * scale, "\(c) stride \(stride) add \(withAdd) relu \(relu) fused \(fusedOn): epilogue vs reference \(err)")
+                if relu { #expect(y.allSatisfy { $0 >= 0 }) }
+            }
+        }
     }
 }

@@ -59,13 +59,18 @@ struct ModelTests {
     func torchvisionParity(_ c: ResNetCase) throws {
         let dir = Fixtures.dir("resnet").appendingPathComponent(c.name)
         let x = try NPY(dir.appendingPathComponent("x.npy"))
-        for mode in ["eval", "train"] {
+        // "eval" runs the folded inference path (BN folded into the convolutions, residual and
+        // ReLU in their epilogue); "eval-unfolded" the recorded conv → BN → add-ReLU ops.
+        for mode in ["eval", "eval-unfolded", "train"] {
             let model = try Self.makeFixtureModel(dir)
             model.training = mode == "train"
+            let saved = useFoldedInference
+            useFoldedInference = mode != "eval-unfolded"
+            defer { useFoldedInference = saved }
             let g = try Graph()
             let ctx = ForwardContext(graph: g, network: model.network, training: model.training)
             let (f, _) = try g.withoutGrad { try model.forward(ctx, g.constant(try Tensor(shape: x.shape, values: x.floats))) }
-            let ref = try NPY(dir.appendingPathComponent("y_\(mode).npy"))
+            let ref = try NPY(dir.appendingPathComponent("y_\(mode == "train" ? "train" : "eval").npy"))
             #expect(f.shape == ref.shape)
             let err = relativeError(f.value.array, ref.floats)
             #expect(err <= 1e-4, "\(c.name) \(mode): relative error \(err)")
@@ -179,6 +184,46 @@ struct ModelTests {
         let noHead = try Model(Model.Config(architecture: cfg.architecture))
         #expect(throws: ContrastiveError.self) { try noHead.load(from: path) }
         try noHead.load(from: path, strict: false)
+    }
+
+    @Test("folded inference (BN in the conv weights, residual + ReLU in the epilogue) equals conv → BN → add-ReLU",
+          arguments: ["resnet50-imagenet", "resnet18-cifar", "convnet"])
+    func foldedInference(_ name: String) throws {
+        let arch: Model.Architecture
+        switch name {
+        case "resnet50-imagenet": arch = .resnet(ResNet.Config(depth: 50, stem: .imagenet, inChannels: 3, width: 0.25))
+        case "resnet18-cifar": arch = .resnet(ResNet.Config(depth: 18, stem: .cifar, inChannels: 2, width: 0.5))
+        default: arch = .convnet(ConvNet.Config(channels: [8, 16, 24], inChannels: 1))
+        }
+        let m = try Model(Model.Config(architecture: arch, seed: 5))
+        // BN statistics and affine parameters away from their initial 0/1, as after training.
+        var rng = SeededRNG(9)
+        for e in m.stateEntries where e.name.contains("bn") || e.name.contains("downsample.1") {
+            let t = e.isBuffer ? m.network.buffers.value(e.index) : m.network.params.value(e.index)
+            for i in 0..<t.count {
+                switch e.name.split(separator: ".").last! {
+                case "running_var": t.data[i] = Float(0.2 + Double.random(in: 0..<2, using: &rng))
+                case "running_mean", "bias": t.data[i] = Float(rng.normal() * 0.3)
+                case "weight": t.data[i] = Float(0.5 + Double.random(in: 0..<1, using: &rng))
+                default: break
+                }
+            }
+        }
+        let c = m.inChannels, n = 3, hw = 16
+        let x = (0..<(n * c * hw * hw)).map { _ in Float(rng.normal()) }
+        let d = m.backbone.featureDim
+        func run(_ folded: Bool) throws -> [Float] {
+            let saved = useFoldedInference
+            useFoldedInference = folded
+            defer { useFoldedInference = saved }
+            var o = [Float](repeating: .nan, count: n * d)
+            try x.withUnsafeBufferPointer { xp in try o.withUnsafeMutableBufferPointer { op in
+                try m.embed(images: xp.baseAddress!, n: n, c: c, h: hw, w: hw, output: .backbone, normalize: false, out: op.baseAddress!)
+            } }
+            return o
+        }
+        let folded = try run(true), plain = try run(false)
+        #expect(relativeError(folded, plain) <= 1e-5, "\(name): folded vs unfolded relative error \(relativeError(folded, plain))")
     }
 
     @Test("embed: uint8 HWC normalisation equals the float path; chunking does not change results; bad input")

@@ -50,6 +50,17 @@ typedef struct ck_conv_shape {
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack);
 
+/**
+ * ck_conv_forward_avx512 with an epilogue applied as each output tile is stored:
+ *   y = relu?(conv + beta·y + bias[co] + add[b][co][p])
+ * bias: cout floats (the call's first output channel at bias[0]) or NULL; add: a tensor laid
+ * out like y (same image stride, may not alias y) or NULL; relu: non-zero for max(·, 0)
+ * (a NaN becomes 0). Same return values and guarantees as ck_conv_forward_avx512.
+ */
+int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                              const float *w, float beta, float *y, long y_image_stride,
+                              const float *bias, const float *add, int relu, float *pack);
+
 /** Floats of packing buffer one ck_conv_forward_avx512 call needs (0 without AVX-512 support). */
 long ck_pack_floats(void);
 

@@ -178,6 +178,46 @@ extension Graph {
         }
     }
 
+    /// Inference conv → BN (running statistics) → (+ residual) → (ReLU) as one convolution with
+    /// the BN folded in: per output channel s = γ/√(var + ε), w' = w·s, b' = β − mean·s (+ the
+    /// conv bias·s); the residual add and the ReLU run in the convolution's epilogue. The same
+    /// function as `conv2d` → `batchNorm(training: false)` → `addReLU`/ReLU up to rounding;
+    /// records nothing, so it may only run with gradients off (`withoutGrad`).
+    public func convBNInference(_ x: Var, weight: Tensor, convBias: Tensor?, stride: Int, padding: Int,
+                                gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, eps: Float,
+                                residual: Var?, relu: Bool) throws -> Var {
+        guard !gradEnabled else { throw ContrastiveError(.internal, "conv_bn_inference called with gradients enabled") }
+        guard x.shape.count == 4, weight.shape.count == 4, x.shape[1] == weight.shape[1] else {
+            throw ContrastiveError.shape("conv2d: input \(x.shape) and weight \(weight.shape) (expected (N, Cin, H, W) and (Cout, Cin, kh, kw))")
+        }
+        let g = try ConvGeometry(n: x.shape[0], cin: x.shape[1], h: x.shape[2], w: x.shape[3], cout: weight.shape[0],
+                                 kh: weight.shape[2], kw: weight.shape[3], sh: stride, sw: stride, ph: padding, pw: padding)
+        let c = g.cout
+        guard gamma.count == c, beta.count == c, runningMean.count == c, runningVar.count == c, convBias.map({ $0.count == c }) ?? true else {
+            throw ContrastiveError.shape("conv_bn: batch-norm parameters for \(c) channels expected")
+        }
+        guard eps > 0, eps.isFinite else { throw ContrastiveError.invalid("batch_norm: eps \(eps) must be > 0") }
+        if let residual, residual.shape != [g.n, c, g.ho, g.wo] {
+            throw ContrastiveError.shape("conv_bn: residual \(residual.shape) for output \([g.n, c, g.ho, g.wo])")
+        }
+        let folded = try workspace.scratch(Float.self, count: c * g.k + c)
+        let wf = folded.pointer, bf = folded.pointer + c * g.k
+        let w = weight.data, gm = gamma.data, bt = beta.data, mu = runningMean.data, vr = runningVar.data, cb = convBias?.data
+        parallelFor(c, grain: 8) { r in
+            for co in r {
+                let sc = gm[co] / (vr[co] + eps).squareRoot()
+                bf[co] = bt[co] - mu[co] * sc + (cb.map { $0[co] * sc } ?? 0)
+                let src = w + co * g.k, dst = wf + co * g.k
+                for i in 0..<g.k { dst[i] = src[i] * sc }
+            }
+        }
+        let y = try output([g.n, c, g.ho, g.wo])
+        try Conv2D.forward(g, x: x.value.data, w: wf, bias: bf, add: residual.map { UnsafePointer($0.value.data) }, relu: relu,
+                           y: y.data, workspace: workspace, columns: convColumns)
+        withExtendedLifetime(folded) {}
+        return constant(y)
+    }
+
     // MARK: pooling
 
     /// Max pooling with a k×k window (padding counts as −∞).

@@ -230,6 +230,38 @@ public enum Conv2D {
             return
         }
         if fusedApplies(g), try forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate) { return }
+        try forwardGeneral(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns, accumulate: accumulate)
+    }
+
+    /// y = relu?(conv(x, w) + bias + add): a convolution with its epilogue — a per-channel bias,
+    /// a tensor shaped like y (a residual; it may not alias y) and a ReLU — applied as the
+    /// output is stored where the fused kernel runs, else in one pass after the convolution.
+    /// What inference runs for conv → BN (folded) → (+ residual) → ReLU.
+    public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, add: UnsafePointer<Float>?, relu: Bool,
+                               y: UnsafeMutablePointer<Float>, workspace ws: Workspace, columns: Int = defaultColumns) throws {
+        guard g.n > 0 else { return }
+        if add == nil && !relu {
+            try forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns)
+            return
+        }
+        if !Winograd.applies(g) && fusedApplies(g),
+           try forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: false, add: add, relu: relu) { return }
+        try forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns)
+        let n = g.n * g.cout * g.outPlane
+        parallelFor(n, grain: Pointwise.grain) { r in
+            switch (add, relu) {
+            case (let a?, true): for i in r { y[i] = max(y[i] + a[i], 0) }
+            case (let a?, false): for i in r { y[i] += a[i] }
+            case (nil, _): for i in r { y[i] = max(y[i], 0) }
+            }
+        }
+    }
+
+    /// im2col + GEMM (+ scatter): the general forward every other path is checked against.
+    static func forwardGeneral(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                               workspace ws: Workspace, columns: Int, accumulate: Bool) throws {
         let parts = threadsForImages(g)
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
@@ -299,7 +331,8 @@ public enum Conv2D {
     /// caller falls back to im2col + GEMM.
     static func forwardFused(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                              bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                             workspace ws: Workspace, accumulate: Bool) throws -> Bool {
+                             workspace ws: Workspace, accumulate: Bool,
+                             add: UnsafePointer<Float>? = nil, relu: Bool = false) throws -> Bool {
         var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo)
         let P1 = g.outPlane, threads = ThreadPool.shared.threads
         let byImages = threadsForImages(g) > 1
@@ -314,16 +347,18 @@ public enum Conv2D {
                     let rc: Int32
                     if byImages {
                         let r = partRange(t, of: parts, g.n)
-                        rc = r.isEmpty ? 0 : ck_conv_forward_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, w,
-                                                                    accumulate ? 1 : 0, y + r.lowerBound * g.cout * P1, g.cout * P1,
-                                                                    pack + t * packFloats)
+                        let o = r.lowerBound * g.cout * P1
+                        rc = r.isEmpty ? 0 : ck_conv_forward_ep_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, w,
+                                                                       accumulate ? 1 : 0, y + o, g.cout * P1,
+                                                                       bias, add.map { $0 + o }, relu ? 1 : 0, pack + t * packFloats)
                     } else {
                         // Blocks of output channels in multiples of 8 (the kernel's tile height).
                         let blocks = (g.cout + 7) / 8
                         let lo = min(g.cout, t * blocks / parts * 8), hi = min(g.cout, (t + 1) * blocks / parts * 8)
-                        rc = hi <= lo ? 0 : ck_conv_forward_avx512(sp, x, g.n, hi - lo, w + lo * g.k,
-                                                                   accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
-                                                                   pack + t * packFloats)
+                        rc = hi <= lo ? 0 : ck_conv_forward_ep_avx512(sp, x, g.n, hi - lo, w + lo * g.k,
+                                                                      accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
+                                                                      bias.map { $0 + lo }, add.map { $0 + lo * P1 }, relu ? 1 : 0,
+                                                                      pack + t * packFloats)
                     }
                     failed[t] = rc != 0
                 }
@@ -333,11 +368,6 @@ public enum Conv2D {
         if failed.contains(true) {
             if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: fused kernel refused some parts only") }
             return false
-        }
-        if let bias {
-            parallelFor(g.n * g.cout, grain: 8) { r in
-                for i in r { let v = bias[i % g.cout]; let o = y + i * P1; for j in 0..<P1 { o[j] += v } }
-            }
         }
         return true
     }

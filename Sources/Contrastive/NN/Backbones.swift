@@ -116,18 +116,18 @@ public struct ResNet: Backbone {
 
     public func callAsFunction(_ ctx: ForwardContext, _ input: Var) throws -> Var {
         let g = ctx.graph
-        var x = try bn1(ctx, try conv1(ctx, input), relu: true)
+        var x = try convBN(ctx, conv1, bn1, input, relu: true)
         if config.stem == .imagenet { x = try g.maxPool2d(x, kernel: 3, stride: 2, padding: 1) }
         for stage in stages {
             for blk in stage {
-                var out = try blk.bn1(ctx, try blk.conv1(ctx, x), relu: true)
+                let input = x
+                let identity = { try blk.downsample.map { try convBN(ctx, $0.0, $0.1, input, relu: false) } ?? input }
+                let out = try convBN(ctx, blk.conv1, blk.bn1, x, relu: true)
                 if let c3 = blk.conv3, let b3 = blk.bn3 {
-                    out = try b3(ctx, try c3(ctx, try blk.bn2(ctx, try blk.conv2(ctx, out), relu: true)))
+                    x = try convBN(ctx, c3, b3, try convBN(ctx, blk.conv2, blk.bn2, out, relu: true), residual: identity, relu: true)
                 } else {
-                    out = try blk.bn2(ctx, try blk.conv2(ctx, out))
+                    x = try convBN(ctx, blk.conv2, blk.bn2, out, residual: identity, relu: true)
                 }
-                let identity = try blk.downsample.map { try $0.1(ctx, try $0.0(ctx, x)) } ?? x
-                x = try g.addReLU(out, identity)
             }
         }
         return try g.globalAvgPool(x)
@@ -174,7 +174,7 @@ public struct ConvNet: Backbone {
     public func callAsFunction(_ ctx: ForwardContext, _ input: Var) throws -> Var {
         var x = input
         for (conv, bn, pool) in stages {
-            x = try bn(ctx, try conv(ctx, x), relu: true)
+            x = try convBN(ctx, conv, bn, x, relu: true)
             if pool {
                 guard x.shape[2] >= 2, x.shape[3] >= 2 else {
                     throw ContrastiveError.shape("convnet: feature map \(x.shape[2])×\(x.shape[3]) too small to pool; use larger images or fewer pooling stages")

@@ -149,6 +149,33 @@ public struct BatchNormLayer {
     }
 }
 
+/// conv → BN → (+ residual) → (ReLU), the unit every backbone is built from. In eval mode with
+/// gradients off (embedding, evaluation, momentum targets in eval) the BN is folded into the
+/// convolution and the residual add and ReLU run in its epilogue (`Graph.convBNInference`);
+/// otherwise the ops are recorded one by one (BN with the ReLU fused when there is no residual).
+/// `residual` is evaluated after conv → BN when recording (the order of the tape, and so of
+/// gradient accumulation, is that of conv, BN, residual branch, add) and before it otherwise.
+public func convBN(_ ctx: ForwardContext, _ conv: Conv, _ bn: BatchNormLayer, _ x: Var,
+                   residual: (() throws -> Var)? = nil, relu: Bool) throws -> Var {
+    let g = ctx.graph
+    if !ctx.training && !g.gradEnabled && useFoldedInference {
+        let residual = try residual?()
+        let p = ctx.network.params, b = ctx.network.buffers
+        return try g.convBNInference(x, weight: p.value(conv.weight), convBias: conv.bias.map { p.value($0) },
+                                     stride: conv.stride, padding: conv.padding,
+                                     gamma: p.value(bn.gamma), beta: p.value(bn.beta),
+                                     runningMean: b.value(bn.mean), runningVar: b.value(bn.variance), eps: bn.eps,
+                                     residual: residual, relu: relu)
+    }
+    let y = try bn(ctx, try conv(ctx, x), relu: relu && residual == nil)
+    guard let residual = try residual?() else { return y }
+    return relu ? try g.addReLU(y, residual) : try g.add(y, residual)
+}
+
+/// Whether `convBN` folds BN into the convolution for inference (on by default; tests and the
+/// benchmark turn it off to compare against the unfolded ops).
+nonisolated(unsafe) public var useFoldedInference = true
+
 /// y = x·Wᵀ + b (weight (out, in)).
 public struct Linear {
     public let weight: Int
