@@ -25,7 +25,13 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-enum { MR = 8, NR = 48, KC = 192, MC = 256, NC = 48 * 64 };
+#ifndef CK_KC
+#define CK_KC 192
+#endif
+#ifndef CK_NC
+#define CK_NC (48 * 64)
+#endif
+enum { MR = 8, NR = 48, KC = CK_KC, MC = 256, NC = CK_NC };
 
 int ck_have_avx512(void) {
     unsigned a, b, c, d;
