@@ -113,6 +113,26 @@ func bnCase(_ shape: [Int], training: Bool, relu: Bool = false) -> OpCase {
         skipGrad: [3, 4])
 }
 
+/// Training BN fused with a residual add and ReLU: y = max(BN(x) + r, 0); gradients for x, γ, β, r.
+func bnResidualCase(_ shape: [Int]) -> OpCase {
+    let n = shape[0], c = shape[1], s = shape.count == 4 ? shape[2] * shape[3] : 1
+    return OpCase(
+        name: "batch_norm \(shape) train + residual + relu (fused)",
+        shapes: [shape, [c], [c], [c], [c], shape],
+        engine: { g, v in
+            try g.batchNorm(v[0], gamma: v[1], beta: v[2], runningMean: try Tensor(shape: [c], values: v[3].value.array),
+                            runningVar: try Tensor(shape: [c], values: v[4].value.array), training: true, relu: true, residual: v[5])
+        },
+        reference: { x in
+            zip(BatchNorm.reference(n: n, c: c, s: s, x: x[0], gamma: x[1], beta: x[2], eps: 1e-5), x[5]).map { max($0 + $1, 0) }
+        },
+        inputs: { rng in
+            [rng.normals(shape.reduce(1, *), scale: 2), rng.normals(c).map { 1 + 0.2 * $0 }, rng.normals(c),
+             rng.normals(c).map { 0.1 * $0 }, rng.normals(c).map { Double(Float(1 + 0.2 * abs($0))) }, rng.normals(shape.reduce(1, *))]
+        },
+        skipGrad: [3, 4])
+}
+
 let elementCases: [OpCase] = [
     OpCase(name: "linear", shapes: [[5, 7], [4, 7], [4]],
            engine: { g, v in try g.linear(v[0], v[1], v[2]) },
@@ -213,7 +233,8 @@ struct GradCheckTests {
                                      bnCase([8, 6], training: true), bnCase([8, 6], training: false),
                                      bnCase([2, 2, 1, 3], training: true),
                                      bnCase([4, 3, 5, 5], training: true, relu: true), bnCase([8, 6], training: false, relu: true),
-                                     bnCase([8, 6], training: true, relu: true), bnCase([4, 3, 5, 5], training: false, relu: true)])
+                                     bnCase([8, 6], training: true, relu: true), bnCase([4, 3, 5, 5], training: false, relu: true),
+                                     bnResidualCase([4, 3, 5, 5]), bnResidualCase([6, 5])])
     func batchNorm(_ op: OpCase) throws { try gradCheck(op) }
 
     @Test("elementwise, linear, pooling, shapes, rows, reductions", arguments: elementCases)

@@ -112,8 +112,17 @@ extension Graph {
     /// the backward step recomputes the mask from its own output).
     /// Training: batch statistics, running statistics updated in place (PyTorch's momentum
     /// convention, unbiased running variance). Eval: the running statistics.
+    ///
+    /// With `residual` (training with `relu` only): y = max(BN(x) + residual, 0) in one pass —
+    /// a ResNet block's BN → add → ReLU without the intermediate BN output; backward writes
+    /// the residual's gradient (dy where y > 0) and runs BN backward with the same mask.
     public func batchNorm(_ x: Var, gamma: Var, beta: Var, runningMean: Tensor?, runningVar: Tensor?,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) throws -> Var {
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false,
+                          residual: Var? = nil) throws -> Var {
+        if let residual {
+            guard training, relu else { throw ContrastiveError.invalid("batch_norm: a residual input needs training mode and the fused ReLU") }
+            guard residual.shape == x.shape else { throw ContrastiveError.shape("batch_norm: residual \(residual.shape) for input \(x.shape)") }
+        }
         guard x.shape.count == 4 || x.shape.count == 2 else {
             throw ContrastiveError.shape("batch_norm: input must be (N, C, H, W) or (N, C), got \(x.shape)")
         }
@@ -154,8 +163,13 @@ extension Graph {
             let mean = try workspace.tensor([c]), inv = try workspace.tensor([c])
             BatchNorm.forwardTrain(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: beta.value.data,
                                    eps: eps, momentum: momentum, runningMean: runningMean?.data, runningVar: runningVar?.data,
-                                   y: y.data, saveMean: mean.data, saveInvStd: inv.data, relu: relu)
-            return record(y, [x, gamma, beta]) { dy in
+                                   y: y.data, saveMean: mean.data, saveInvStd: inv.data, relu: relu,
+                                   residual: residual.map { UnsafePointer($0.value.data) })
+            let rs = residual?.slot
+            return record(y, [x, gamma, beta] + (residual.map { [$0] } ?? [])) { dy in
+                if let rs, let (d, acc) = try self.gradTarget(rs) {
+                    Pointwise.reluBackward(y: y.data, dy: dy.data, dx: d.data, y.count, accumulate: acc)
+                }
                 let t = try targets()
                 // The ReLU mask is applied inside the kernel (no masked copy of dy).
                 BatchNorm.backwardTrain(n: n, c: c, s: s, x: xv.data, dy: dy.data, gamma: gv.data,
@@ -274,9 +288,11 @@ extension Graph {
         let n = y.count, ap = a.value.data, bp = b.value.data, yp = y.data
         parallelFor(n, grain: Pointwise.grain) { r in for i in r { yp[i] = max(ap[i] + bp[i], 0) } }
         let slots = [a.slot, b.slot]
+        // The closure holds y itself (its mask), not a pointer into it: once the ops that read y
+        // forward have run backward, y would otherwise return to the workspace and be reused.
         return record(y, [a, b]) { [unowned self] dy in
             for t in try slots.map({ try self.gradTarget($0) }) {
-                if let (d, acc) = t { Pointwise.reluBackward(y: yp, dy: dy.data, dx: d.data, n, accumulate: acc) }
+                if let (d, acc) = t { Pointwise.reluBackward(y: y.data, dy: dy.data, dx: d.data, n, accumulate: acc) }
             }
         }
     }

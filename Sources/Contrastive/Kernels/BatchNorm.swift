@@ -5,14 +5,15 @@
 public enum BatchNorm {
     /// Training-mode forward. Writes y, the per-channel batch mean and 1/√(var+ε) (kept for
     /// backward), and updates the running statistics when given. With `relu`, y = max(BN(x), 0)
-    /// in the same pass (a fused ReLU).
+    /// in the same pass (a fused ReLU); with `residual` (shaped like x; needs `relu`),
+    /// y = max(BN(x) + residual, 0) — a ResNet block's join — also in that pass.
     public static func forwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Float>,
                                     gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                     eps: Float, momentum: Float,
                                     runningMean: UnsafeMutablePointer<Float>?, runningVar: UnsafeMutablePointer<Float>?,
                                     y: UnsafeMutablePointer<Float>,
                                     saveMean: UnsafeMutablePointer<Float>, saveInvStd: UnsafeMutablePointer<Float>,
-                                    relu: Bool = false) {
+                                    relu: Bool = false, residual: UnsafePointer<Float>? = nil) {
         let m = n * s
         if s == 1 {
             // (N, D): accumulate row by row (contiguous), per-feature in Double.
@@ -20,7 +21,10 @@ public enum BatchNorm {
             parallelFor(n, grain: max(1, 16384 / max(c, 1))) { rows in
                 for i in rows {
                     let xr = x + i * c, yr = y + i * c
-                    if relu { for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j], 0) } }
+                    if let residual {
+                        let rr = residual + i * c
+                        for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] + rr[j], 0) }
+                    } else if relu { for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j], 0) } }
                     else { for j in 0..<c { yr[j] = (xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] } }
                 }
             }
@@ -45,7 +49,10 @@ public enum BatchNorm {
                 let sc = inv * gamma[ch], sh = beta[ch] - mean * sc
                 for b in 0..<n {
                     let xp = x + (b * c + ch) * s, yp = y + (b * c + ch) * s
-                    if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
+                    if let residual {
+                        let rp = residual + (b * c + ch) * s
+                        for i in 0..<s { yp[i] = max(xp[i] * sc + sh + rp[i], 0) }
+                    } else if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
                 }
             }
         }

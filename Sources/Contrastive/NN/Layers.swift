@@ -138,12 +138,12 @@ public struct BatchNormLayer {
     public var momentum: Float = 0.1
     public var eps: Float = 1e-5
 
-    /// BN(x), or max(BN(x), 0) fused with `relu`.
-    public func callAsFunction(_ ctx: ForwardContext, _ x: Var, relu: Bool = false) throws -> Var {
+    /// BN(x), or max(BN(x), 0) fused with `relu`, or max(BN(x) + residual, 0) (training only).
+    public func callAsFunction(_ ctx: ForwardContext, _ x: Var, relu: Bool = false, residual: Var? = nil) throws -> Var {
         let b = ctx.network.buffers
         let y = try ctx.graph.batchNorm(x, gamma: try ctx.param(gamma), beta: try ctx.param(beta),
                                         runningMean: b.value(mean), runningVar: b.value(variance),
-                                        training: ctx.training, momentum: momentum, eps: eps, relu: relu)
+                                        training: ctx.training, momentum: momentum, eps: eps, relu: relu, residual: residual)
         if ctx.training { b.value(tracked).data[0] += 1 }
         return y
     }
@@ -153,8 +153,10 @@ public struct BatchNormLayer {
 /// gradients off (embedding, evaluation, momentum targets in eval) the BN is folded into the
 /// convolution and the residual add and ReLU run in its epilogue (`Graph.convBNInference`);
 /// otherwise the ops are recorded one by one (BN with the ReLU fused when there is no residual).
-/// `residual` is evaluated after conv → BN when recording (the order of the tape, and so of
-/// gradient accumulation, is that of conv, BN, residual branch, add) and before it otherwise.
+/// In training with a residual and ReLU, BN, the add and the ReLU are one op
+/// (`batchNorm(residual:)`). `residual` is evaluated after the convolution (and, unfused, after
+/// BN): the tape then holds conv, (BN,) residual branch, join, so gradients reach the block input
+/// in the same order as with separate ops.
 public func convBN(_ ctx: ForwardContext, _ conv: Conv, _ bn: BatchNormLayer, _ x: Var,
                    residual: (() throws -> Var)? = nil, relu: Bool) throws -> Var {
     let g = ctx.graph
@@ -167,10 +169,19 @@ public func convBN(_ ctx: ForwardContext, _ conv: Conv, _ bn: BatchNormLayer, _ 
                                      runningMean: b.value(bn.mean), runningVar: b.value(bn.variance), eps: bn.eps,
                                      residual: residual, relu: relu)
     }
+    if ctx.training && relu && useFusedResidualBN, let residual {
+        // max(BN(conv(x)) + residual, 0) in one pass: no intermediate BN output, one gradient pass.
+        let c = try conv(ctx, x)
+        return try bn(ctx, c, relu: true, residual: try residual())
+    }
     let y = try bn(ctx, try conv(ctx, x), relu: relu && residual == nil)
     guard let residual = try residual?() else { return y }
     return relu ? try g.addReLU(y, residual) : try g.add(y, residual)
 }
+
+/// Whether `convBN` in training runs BN → + residual → ReLU as one op (on by default; the
+/// benchmark's A/B mode and the tests turn it off to compare).
+nonisolated(unsafe) public var useFusedResidualBN = true
 
 /// Whether `convBN` folds BN into the convolution for inference (on by default; tests and the
 /// benchmark turn it off to compare against the unfolded ops).
