@@ -61,6 +61,33 @@ struct EngineTests {
         #expect(g.workspace.highWater <= reserved[3])
     }
 
+    @Test("workspace: a miss borrows an idle block up to twice its size; a repeated pattern settles without new allocations")
+    func workspaceBestFit() throws {
+        let ws = try Workspace()
+        do { _ = try ws.block(bytes: 3 << 20) }            // cached: one 3 MiB block
+        let before = ws.systemAllocations
+        do {
+            let lent = try ws.block(bytes: 2 << 20)        // no 2 MiB block cached: the 3 MiB one serves
+            #expect(ws.systemAllocations == before)
+            let fresh = try ws.block(bytes: 1 << 20)       // 3 MiB is more than twice 1 MiB: a new block
+            #expect(ws.systemAllocations == before + 1)
+            withExtendedLifetime((lent, fresh)) {}
+        }
+        // Sizes and lifetimes repeated round after round: allocations stop after a few rounds.
+        let sizes = [5, 9, 3, 7, 12, 2, 6].map { $0 << 20 }
+        var counts: [Int] = []
+        for _ in 0..<6 {
+            var live: [Workspace.Block] = []
+            for (i, b) in sizes.enumerated() {
+                live.append(try ws.block(bytes: b))
+                if i % 2 == 1 { live.removeFirst() }
+            }
+            counts.append(ws.systemAllocations)
+        }
+        #expect(counts[4] == counts[5], "allocations per round did not settle: \(counts)")
+        #expect(ws.inUseBytes == 0)
+    }
+
     @Test("same thread count → bit-identical loss, gradients and running statistics", arguments: [1, 2])
     func determinism(threads: Int) throws {
         try withThreads(threads) {
