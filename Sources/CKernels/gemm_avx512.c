@@ -18,6 +18,7 @@
 #include "CKernels.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,7 +225,8 @@ typedef struct {
 /* Bp for a convolution: op(B)[r][j] = x[b][c][oy·sh + ky − ph][ox·sw + kx − pw] (0 outside),
  * with r = (c·kh + ky)·kw + kx and j = b·P₁ + oy·Wo + ox. A 16-column group inside one output
  * row is one masked load at stride 1, two masked loads and an even-lane permute at stride 2
- * (padding lanes masked off); any other group is a masked gather. */
+ * (padding lanes masked off); at stride 1 a group spanning rows is one masked load per row
+ * segment; any other group is a masked gather. */
 __attribute__((target("avx512f")))
 static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long kc, long j0, long nc, long n, float *Bp) {
     const long P1 = cs->ho * cs->wo, HW = cs->h * cs->w, kk = cs->kh * cs->kw, img = cs->cin * HW;
@@ -268,6 +270,38 @@ static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long k
                                 v = _mm512_permutex2var_ps(a, even, b);
                             }
                         }
+                    }
+                    _mm512_store_ps(dst + p * NR + g * 16, v);
+                }
+            } else if (sw == 1 && cs->wo >= 5) {   /* ≤ 5 segments; narrower rows gather */
+                /* The group spans output rows (or images): split it into row segments — lanes
+                 * l0 … l0 + len − 1 of one (image, output row) read consecutive input columns —
+                 * and merge one masked load per segment (masked-off lanes never touch memory). */
+                long sl0[16], slen[16], sbase[16], siy[16], sox[16];
+                int ns = 0;
+                long lim = valid < 16 ? valid : 16;
+                for (long l = 0; l < lim;) {
+                    long q = jg + l, bb = q / P1, pix = q % P1, oy = pix / cs->wo, ox = pix % cs->wo;
+                    long len = cs->wo - ox < lim - l ? cs->wo - ox : lim - l;
+                    sl0[ns] = l; slen[ns] = len; siy[ns] = oy * sh; sox[ns] = ox;
+                    sbase[ns] = bb * img + oy * sh * cs->w + ox - l;   /* lane l reads x[sbase + toff + l] */
+                    ns++;
+                    l += len;
+                }
+                for (long p = 0; p < kc; p++) {
+                    __m512 v = _mm512_setzero_ps();
+                    for (int sg = 0; sg < ns; sg++) {
+                        long iy = siy[sg] + tdy[p];
+                        if (iy < 0 || iy >= cs->h) continue;
+                        /* lanes whose input column sox + (l − l0) + dx lies in [0, W) */
+                        long c0 = sox[sg] + tdx[p];
+                        long lo = sl0[sg] + (c0 < 0 ? -c0 : 0);
+                        long hi = sl0[sg] + slen[sg], hw = sl0[sg] + (cs->w - c0);
+                        if (hw < hi) hi = hw;
+                        if (hi <= lo) continue;
+                        __mmask16 mk = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+                        const float *q = (const float *)((uintptr_t)x + (uintptr_t)((sbase[sg] + toff[p]) * (long)sizeof(float)));
+                        v = _mm512_mask_loadu_ps(v, mk, q);
                     }
                     _mm512_store_ps(dst + p * NR + g * 16, v);
                 }
