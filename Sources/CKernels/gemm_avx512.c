@@ -95,6 +95,34 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
     }
 }
 
+/* In-register transpose of a 16×16 block: afterwards r[c] holds column c of the rows given. */
+__attribute__((target("avx512f")))
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {                 /* pairs of rows, interleaved per 128-bit lane */
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {                 /* r[i + q], lane k: column 4k + q of rows i … i + 3 */
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int q = 0; q < 4; q++) {                     /* gather lane k of the four row groups */
+        t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
+        t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
+        t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
+        t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
+    }
+    for (int q = 0; q < 4; q++) {
+        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
+        r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
+        r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);
+    }
+}
+
 /* Bp[s][p·NR + j] = op(B)[p0 + p][j0 + s·NR + j], zero for columns ≥ n. */
 __attribute__((target("avx512f")))
 static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long j0, long nc, float *Bp) {
@@ -120,12 +148,24 @@ static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long 
                 }
             }
         } else {
+            /* op(B) = Bᵀ: whole groups of 16 columns go 16×16 blocks at a time through an
+             * in-register transpose; the rest of k and of the strip element by element. */
+            long p = 0, vj = nr / 16 * 16;
+            if (vj > 0) {
+                for (; p + 16 <= kc; p += 16)
+                    for (long g = 0; g < vj / 16; g++) {
+                        __m512 r[16];
+                        for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(B + (j0 + js + g * 16 + j) * ldb + p0 + p);
+                        transpose16(r);
+                        for (int q = 0; q < 16; q++) _mm512_store_ps(dst + (p + q) * NR + g * 16, r[q]);
+                    }
+            }
             for (long j = 0; j < nr; j++) {
                 const float *src = B + (j0 + js + j) * ldb + p0;
-                for (long p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+                for (long pp = j < vj ? p : 0; pp < kc; pp++) dst[pp * NR + j] = src[pp];
             }
             for (long j = nr; j < NR; j++)
-                for (long p = 0; p < kc; p++) dst[p * NR + j] = 0;
+                for (long pp = p; pp < kc; pp++) dst[pp * NR + j] = 0;
         }
     }
 }
