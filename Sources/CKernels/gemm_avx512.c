@@ -254,12 +254,13 @@ static void micro_8x48(long kc, const float *restrict a, const float *restrict b
 #undef CK_STORE1
 }
 
-/* Where B comes from: a (possibly transposed) matrix, or the implicit im2col of a stride-1
- * convolution's input, never materialised. */
+/* Where B comes from: a (possibly transposed) matrix (conv 0), or the implicit im2col of a
+ * convolution's input (1) or its transpose (2), never materialised. */
 typedef struct {
     int conv;
     int transB; const float *B; long ldb;          /* matrix */
     const ck_conv_shape *cs; const float *x;       /* convolution input, NCHW, first image */
+    float *tmp;                                    /* conv == 2: 16·NR floats of staging */
 } b_source;
 
 /* Bp for a convolution: op(B)[r][j] = x[b][c][oy·sh + ky − ph][ox·sw + kx − pw] (0 outside),
@@ -371,6 +372,33 @@ static void pack_b_conv(const ck_conv_shape *cs, const float *x, long p0, long k
     }
 }
 
+/* Bp for a convolution's weight gradient, op(B) = im2col(x)ᵀ: op(B)[p][j] is tap j (row j of
+ * im2col) at column p (image b, output pixel). Built from pack_b_conv: 16 taps × 48 columns
+ * packed as im2col rows into `tmp`, then each 16×16 block transposed into the strips, so
+ * the im2col matrix is never written out. tmp: 16·NR floats, 64-byte aligned. */
+__attribute__((target("avx512f")))
+static void pack_b_conv_t(const ck_conv_shape *cs, const float *x, long p0, long kc, long j0, long nc, long n,
+                          long ncols, float *Bp, float *tmp) {
+    for (long js = 0; js < nc; js += NR) {
+        float *dst = Bp + js * kc;
+        for (long tg = 0; tg < NR / 16; tg++) {
+            long t0 = j0 + js + tg * 16, taps = n - t0 < 16 ? n - t0 : 16;   /* taps ≥ n are zero */
+            for (long pb = 0; pb < kc; pb += NR) {
+                if (taps > 0) pack_b_conv(cs, x, t0, taps, p0 + pb, NR, ncols, tmp);
+                for (long t = taps > 0 ? taps : 0; t < 16; t++)
+                    for (int v = 0; v < NR; v += 16) _mm512_store_ps(tmp + t * NR + v, _mm512_setzero_ps());
+                for (long gp = 0; gp < NR / 16 && pb + gp * 16 < kc; gp++) {
+                    __m512 r[16];
+                    for (int t = 0; t < 16; t++) r[t] = _mm512_load_ps(tmp + t * NR + gp * 16);
+                    transpose16(r);
+                    long left = kc - (pb + gp * 16);
+                    for (long q = 0; q < 16 && q < left; q++) _mm512_store_ps(dst + (pb + gp * 16 + q) * NR + tg * 16, r[q]);
+                }
+            }
+        }
+    }
+}
+
 /* The blocked product over all of C with B from `src` and C's columns placed by
  * (cols_per_image, image_stride): column j lives at (j / cpi)·image_stride + j % cpi. */
 __attribute__((target("avx512f")))
@@ -384,7 +412,8 @@ static void gemm_core(int transA, long m, long n, long k, float alpha, const flo
         for (long pc = 0; pc < k; pc += KC) {
             long kc = k - pc < KC ? k - pc : KC;
             float bt = pc == 0 ? beta : 1.0f;
-            if (src->conv) pack_b_conv(src->cs, src->x, pc, kc, jc, nc, n, Bp);
+            if (src->conv == 1) pack_b_conv(src->cs, src->x, pc, kc, jc, nc, n, Bp);
+            else if (src->conv == 2) pack_b_conv_t(src->cs, src->x, pc, kc, jc, nc, n, k, Bp, src->tmp);
             else pack_b(src->transB, src->B, src->ldb, pc, kc, jc, nc, Bp);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
@@ -418,7 +447,7 @@ static void gemm_core(int transA, long m, long n, long k, float alpha, const flo
     }
 }
 
-long ck_pack_floats(void) { return (long)MC * KC + (long)KC * NC; }
+long ck_pack_floats(void) { return (long)MC * KC + (long)KC * NC + 16L * NR; }
 
 int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
                     float alpha, const float *A, long lda,
@@ -453,6 +482,19 @@ int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, l
     return 0;
 }
 
+int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                               const float *dy, long lddy, float beta, float *dw, float *pack) {
+    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 ||
+        s->kh <= 0 || s->kw <= 0 || s->sh <= 0 || s->sw <= 0 || s->ph < 0 || s->pw < 0 ||
+        s->ho != (s->h + 2 * s->ph - s->kh) / s->sh + 1 || s->wo != (s->w + 2 * s->pw - s->kw) / s->sw + 1 || s->ho <= 0 || s->wo <= 0)
+        return -1;
+    long P = nb * s->ho * s->wo, K = s->cin * s->kh * s->kw;
+    if (lddy < P || nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;
+    b_source src = { .conv = 2, .cs = s, .x = x, .tmp = pack + (long)MC * KC + (long)KC * NC };
+    gemm_core(0, cout, K, P, 1.0f, dy, lddy, &src, beta, dw, K, K, 0, NULL, pack, pack + (long)MC * KC);
+    return 0;
+}
+
 #else  /* not x86: no AVX-512; callers check ck_have_avx512() first. */
 
 int ck_have_avx512(void) { return 0; }
@@ -469,6 +511,12 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k, float alpha,
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack) {
     (void)s; (void)x; (void)nb; (void)cout; (void)w; (void)beta; (void)y; (void)y_image_stride; (void)pack;
+    return -1;
+}
+
+int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                               const float *dy, long lddy, float beta, float *dw, float *pack) {
+    (void)s; (void)x; (void)nb; (void)cout; (void)dy; (void)lddy; (void)beta; (void)dw; (void)pack;
     return -1;
 }
 

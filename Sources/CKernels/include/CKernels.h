@@ -61,6 +61,17 @@ int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, l
                               const float *w, float beta, float *y, long y_image_stride,
                               const float *bias, const float *add, int relu, float *pack);
 
+/**
+ * Weight gradient of a convolution of nb images on the calling thread, as one GEMM whose B
+ * operand is the transposed im2col matrix packed straight from x:
+ *   dw[co][k] = Σ_p dy[co][p] · im2col(x)[k][p] + beta · dw[co][k]
+ * dy: cout rows of nb·P₁ columns (the images' output planes side by side), row stride lddy;
+ * dw: cout × (cin·kh·kw) row-major. Same summation-order guarantee and return values as
+ * ck_conv_forward_avx512; pack as there.
+ */
+int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                               const float *dy, long lddy, float beta, float *dw, float *pack);
+
 /** Floats of packing buffer one ck_conv_forward_avx512 call needs (0 without AVX-512 support). */
 long ck_pack_floats(void);
 

@@ -426,14 +426,22 @@ public enum Conv2D {
         let parts = threadsForImages(g)
         let nbMax = min(chunkImages(g, columns), max(1, g.n / parts))
         let P1 = g.outPlane
-        let colSize = g.k * nbMax * P1, dtSize = g.cout * nbMax * P1
+        // The weight gradient packs im2col(x)ᵀ straight from x inside the GEMM (no col panel)
+        // where the fused kernel runs and each thread owns its images (or there is one thread).
+        let fusedW = dw != nil && fusedApplies(g) && (parts > 1 || ThreadPool.shared.threads == 1)
+        let colSize = needX || (dw != nil && !fusedW) ? g.k * nbMax * P1 : 0, dtSize = g.cout * nbMax * P1
         let wSize = (dw != nil ? g.cout * g.k : 0) + (db != nil ? g.cout : 0)
         let colS = try ws.scratch(Float.self, count: colSize * parts), col = colS.pointer
         let dtS = try ws.scratch(Float.self, count: dtSize * parts), dtAll = dtS.pointer
+        let packFloats = fusedW ? ck_pack_floats() : 0
+        let packS = try ws.scratch(Float.self, count: packFloats * parts)
+        var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo)
+        var failed = [Bool](repeating: false, count: parts)
         // Per-thread partial sums of dw, db (thread 0 writes straight into dw/db when alone).
         let partialS = parts > 1 && wSize > 0 ? try ws.scratch(Float.self, count: wSize * parts) : nil
         let partial = partialS?.pointer
-        defer { withExtendedLifetime((colS, dtS, partialS)) {} }
+        defer { withExtendedLifetime((colS, dtS, partialS, packS)) {} }
+        failed.withUnsafeMutableBufferPointer { failed in withUnsafePointer(to: &shape) { sp in
         ThreadPool.shared.run(parts: parts) { t in
             let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
             let col = col + t * colSize, dt = dtAll + t * dtSize
@@ -456,9 +464,15 @@ public enum Conv2D {
                     parallelFor(g.cout, grain: 16) { r in for co in r { myDB[co] += Vec.sum(dOut + co * P, P) } }
                 }
                 if let myDW {
-                    im2col(g, x: x, n0: n0, nb: nb, col: col)
-                    BLAS.sgemm(transA: false, transB: true, m: g.cout, n: g.k, k: P, alpha: 1,
-                               a: dOut, lda: P, b: col, ldb: P, beta: 1, c: myDW, ldc: g.k)
+                    if fusedW {
+                        let rc = ck_conv_weight_grad_avx512(sp, x + n0 * g.cin * g.inPlane, nb, g.cout, dOut, P, 1, myDW,
+                                                            packS.pointer + t * packFloats)
+                        if rc != 0 { failed[t] = true }
+                    } else {
+                        im2col(g, x: x, n0: n0, nb: nb, col: col)
+                        BLAS.sgemm(transA: false, transB: true, m: g.cout, n: g.k, k: P, alpha: 1,
+                                   a: dOut, lda: P, b: col, ldb: P, beta: 1, c: myDW, ldc: g.k)
+                    }
                 }
                 if needX, let dx {
                     BLAS.sgemm(transA: true, transB: false, m: g.k, n: P, k: g.cout, alpha: 1,
@@ -468,6 +482,9 @@ public enum Conv2D {
                 n0 += nb
             }
         }
+        } }
+        // The kernel refuses only arguments, which the geometry has already checked.
+        if failed.contains(true) { throw ContrastiveError(.internal, "conv2d backward: the fused weight-gradient kernel refused its arguments") }
         if let partial {
             // dw/db += Σ_t partial_t, in thread order.
             let dwCount = dw != nil ? g.cout * g.k : 0
