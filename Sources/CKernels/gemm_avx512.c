@@ -461,6 +461,15 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
     return 0;
 }
 
+/* A consistent geometry, positive counts and an aligned packing buffer (the x86 entry points'
+ * only refusals, checked before anything is read or written). */
+static int conv_args_ok(const ck_conv_shape *s, long nb, long cout, const float *pack) {
+    return pack && !((unsigned long)pack & 63) && s && nb > 0 && cout > 0 && s->cin > 0 && s->h > 0 && s->w > 0 &&
+           s->kh > 0 && s->kw > 0 && s->sh > 0 && s->sw > 0 && s->ph >= 0 && s->pw >= 0 &&
+           s->ho == (s->h + 2 * s->ph - s->kh) / s->sh + 1 && s->wo == (s->w + 2 * s->pw - s->kw) / s->sw + 1 &&
+           s->ho > 0 && s->wo > 0;
+}
+
 int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                            const float *w, float beta, float *y, long y_image_stride, float *pack) {
     return ck_conv_forward_ep_avx512(s, x, nb, cout, w, beta, y, y_image_stride, NULL, NULL, 0, pack);
@@ -469,10 +478,7 @@ int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long
 int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                               const float *w, float beta, float *y, long y_image_stride,
                               const float *bias, const float *add, int relu, float *pack) {
-    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 ||
-        s->kh <= 0 || s->kw <= 0 || s->sh <= 0 || s->sw <= 0 || s->ph < 0 || s->pw < 0 ||
-        s->ho != (s->h + 2 * s->ph - s->kh) / s->sh + 1 || s->wo != (s->w + 2 * s->pw - s->kw) / s->sw + 1 || s->ho <= 0 || s->wo <= 0)
-        return -1;
+    if (!conv_args_ok(s, nb, cout, pack)) return -1;
     long P1 = s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
     b_source src = { .conv = 1, .cs = s, .x = x };
@@ -484,10 +490,7 @@ int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, l
 
 int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                                const float *dy, long lddy, float beta, float *dw, float *pack) {
-    if (!pack || ((unsigned long)pack & 63) || !s || nb <= 0 || cout <= 0 || s->cin <= 0 || s->h <= 0 || s->w <= 0 ||
-        s->kh <= 0 || s->kw <= 0 || s->sh <= 0 || s->sw <= 0 || s->ph < 0 || s->pw < 0 ||
-        s->ho != (s->h + 2 * s->ph - s->kh) / s->sh + 1 || s->wo != (s->w + 2 * s->pw - s->kw) / s->sw + 1 || s->ho <= 0 || s->wo <= 0)
-        return -1;
+    if (!conv_args_ok(s, nb, cout, pack)) return -1;
     long P = nb * s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (lddy < P || nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;
     b_source src = { .conv = 2, .cs = s, .x = x, .tmp = pack + (long)MC * KC + (long)KC * NC };

@@ -285,8 +285,8 @@ extension Graph {
     public func addReLU(_ a: Var, _ b: Var) throws -> Var {
         guard a.shape == b.shape else { throw ContrastiveError.shape("add_relu: \(a.shape) and \(b.shape)") }
         let y = try output(a.shape)
-        let n = y.count, ap = a.value.data, bp = b.value.data, yp = y.data
-        parallelFor(n, grain: Pointwise.grain) { r in for i in r { yp[i] = max(ap[i] + bp[i], 0) } }
+        let n = y.count
+        Pointwise.addReLU(a.value.data, b.value.data, y.data, n)
         let slots = [a.slot, b.slot]
         // The closure holds y itself (its mask), not a pointer into it: once the ops that read y
         // forward have run backward, y would otherwise return to the workspace and be reused.

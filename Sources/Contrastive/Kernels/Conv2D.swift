@@ -256,12 +256,10 @@ public enum Conv2D {
            try forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: false, add: add, relu: relu) { return }
         try forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns)
         let n = g.n * g.cout * g.outPlane
-        parallelFor(n, grain: Pointwise.grain) { r in
-            switch (add, relu) {
-            case (let a?, true): for i in r { y[i] = max(y[i] + a[i], 0) }
-            case (let a?, false): for i in r { y[i] += a[i] }
-            case (nil, _): for i in r { y[i] = max(y[i], 0) }
-            }
+        switch (add, relu) {
+        case (let a?, true): Pointwise.addReLU(y, a, y, n)
+        case (let a?, false): Pointwise.add(y, a, y, n)
+        case (nil, _): Pointwise.relu(y, y, n)
         }
     }
 

@@ -17,6 +17,11 @@ public enum Pointwise {
         parallelFor(n, grain: grain) { r in for i in r { y[i] = a[i] + b[i] } }
     }
 
+    /// y = max(a + b, 0) — a residual join.
+    public static func addReLU(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        parallelFor(n, grain: grain) { r in for i in r { y[i] = max(a[i] + b[i], 0) } }
+    }
+
     public static func mul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         parallelFor(n, grain: grain) { r in for i in r { y[i] = a[i] * b[i] } }
     }
