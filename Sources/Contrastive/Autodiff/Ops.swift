@@ -18,13 +18,14 @@ extension Graph {
         BLAS.sgemm(transA: false, transB: true, m: n, n: dout, k: din, alpha: 1, a: x.value.data, lda: din,
                    b: w.value.data, ldb: din, beta: b == nil ? 0 : 1, c: y.data, ldc: dout)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
-        let xv = x.value, wv = w.value, xs = x.slot, ws = w.slot, bs = b?.slot
+        let wv = w.value, xs = x.slot, ws = w.slot, bs = b?.slot
+        let xsaved: SavedValue? = ws.requiresGrad ? save(x) : nil
         return record(y, inputs) { [unowned self] dy in
             if let (dx, acc) = try self.gradTarget(xs) {
                 BLAS.sgemm(transA: false, transB: false, m: n, n: din, k: dout, alpha: 1, a: dy.data, lda: dout,
                            b: wv.data, ldb: din, beta: acc ? 1 : 0, c: dx.data, ldc: din)
             }
-            if let (dw, acc) = try self.gradTarget(ws) {
+            if let (dw, acc) = try self.gradTarget(ws), let xv = try xsaved?.get() {
                 BLAS.sgemm(transA: true, transB: false, m: dout, n: din, k: n, alpha: 1, a: dy.data, lda: dout,
                            b: xv.data, ldb: din, beta: acc ? 1 : 0, c: dw.data, ldc: din)
             }
@@ -89,10 +90,12 @@ extension Graph {
         let ws = w.slot, bs = b?.slot, xs = x.slot
         let wv = w.value
         // x is needed only for the weight gradient.
-        let xv: Tensor? = ws.requiresGrad ? x.value : nil
+        let xsaved: SavedValue? = ws.requiresGrad ? save(x) : nil
         return record(y, inputs) { [unowned self] dy in
             let tx = try self.gradTarget(xs), tw = try self.gradTarget(ws)
             let tb = try bs.flatMap { try self.gradTarget($0) }
+            let xv = try xsaved?.get()
+            defer { withExtendedLifetime(xv) {} }
             let xp = xv?.data ?? wv.data   // unused when no weight gradient is needed
             if let tw, let tb, tw.1 != tb.1 {
                 try Conv2D.backward(g, x: xp, w: wv.data, dy: dy.data, dx: tx?.0.data, accumulateX: tx?.1 ?? true,
@@ -140,13 +143,15 @@ extension Graph {
         let xv = x.value, gv = gamma.value, xs = x.slot, gs = gamma.slot, bs = beta.slot
         /// dy masked by the ReLU (y > 0), in a temporary, when fused.
         let yMask: Tensor? = relu ? y : nil
-        func masked(_ dy: Tensor) throws -> Tensor {
+        // (Closures, not nested functions, so the tape holds the graph unowned — no cycle.)
+        let ws = workspace
+        let masked = { (dy: Tensor) throws -> Tensor in
             guard let yMask else { return dy }
-            let m = try self.workspace.tensor(dy.shape)
+            let m = try ws.tensor(dy.shape)
             Pointwise.reluBackward(y: yMask.data, dy: dy.data, dx: m.data, m.count, accumulate: false)
             return m
         }
-        func targets() throws -> (x: (Tensor, Bool)?, g: (Tensor, Bool)?, b: (Tensor, Bool)?, accP: Bool) {
+        let targets = { [unowned self] () throws -> (x: (Tensor, Bool)?, g: (Tensor, Bool)?, b: (Tensor, Bool)?, accP: Bool) in
             let tx = try self.gradTarget(xs), tg = try self.gradTarget(gs), tb = try self.gradTarget(bs)
             // γ and β share one accumulate flag in the kernel: if they differ, zero the fresh one.
             if let tg, let tb, tg.1 != tb.1 {
@@ -166,7 +171,30 @@ extension Graph {
                                    y: y.data, saveMean: mean.data, saveInvStd: inv.data, relu: relu,
                                    residual: residual.map { UnsafePointer($0.value.data) })
             let rs = residual?.slot
-            return record(y, [x, gamma, beta] + (residual.map { [$0] } ?? [])) { dy in
+            let inputs = [x, gamma, beta] + (residual.map { [$0] } ?? [])
+            if relu, residual == nil, rematerializeBNReLU, recording(inputs) {
+                // BN → ReLU: backward rebuilds y from x and the statistics rather than keeping
+                // it (consumers hold the recipe; see `Rematerialized`).
+                let bv = beta.value
+                let recipe = Rematerialized { [unowned self] in
+                    let t = try self.workspace.tensor(xv.shape)
+                    BatchNorm.applyTrain(n: n, c: c, s: s, x: xv.data, gamma: gv.data, beta: bv.data,
+                                         mean: mean.data, invStd: inv.data, y: t.data, relu: true)
+                    return t
+                }
+                let out = record(y, inputs) { dy in
+                    let mask = try recipe.value()
+                    defer { recipe.drop() }
+                    let t = try targets()
+                    BatchNorm.backwardTrain(n: n, c: c, s: s, x: xv.data, dy: dy.data, gamma: gv.data,
+                                            mean: mean.data, invStd: inv.data, dx: t.x?.0.data, accumulateX: t.x?.1 ?? true,
+                                            dgamma: t.g?.0.data, dbeta: t.b?.0.data, accumulateParams: t.accP,
+                                            mask: mask.data)
+                }
+                out.rematerialize = recipe
+                return out
+            }
+            return record(y, inputs) { [unowned self] dy in
                 if let rs, let (d, acc) = try self.gradTarget(rs) {
                     Pointwise.reluBackward(y: y.data, dy: dy.data, dx: d.data, y.count, accumulate: acc)
                 }

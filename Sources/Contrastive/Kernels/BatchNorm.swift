@@ -20,12 +20,7 @@ public enum BatchNorm {
             rowStatistics(n: n, d: c, x: x, mean: saveMean, invStd: saveInvStd, eps: eps, runningMean: runningMean, runningVar: runningVar, momentum: momentum)
             parallelFor(n, grain: max(1, 16384 / max(c, 1))) { rows in
                 for i in rows {
-                    let xr = x + i * c, yr = y + i * c
-                    if let residual {
-                        let rr = residual + i * c
-                        for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] + rr[j], 0) }
-                    } else if relu { for j in 0..<c { yr[j] = max((xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j], 0) } }
-                    else { for j in 0..<c { yr[j] = (xr[j] - saveMean[j]) * saveInvStd[j] * gamma[j] + beta[j] } }
+                    applyRow(x + i * c, y + i * c, residual.map { $0 + i * c }, c, gamma, beta, saveMean, saveInvStd, relu)
                 }
             }
             return
@@ -46,15 +41,56 @@ public enum BatchNorm {
                     let unbiased = m > 1 ? v * Double(m) / Double(m - 1) : v
                     runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(unbiased)
                 }
-                let sc = inv * gamma[ch], sh = beta[ch] - mean * sc
-                for b in 0..<n {
-                    let xp = x + (b * c + ch) * s, yp = y + (b * c + ch) * s
-                    if let residual {
-                        let rp = residual + (b * c + ch) * s
-                        for i in 0..<s { yp[i] = max(xp[i] * sc + sh + rp[i], 0) }
-                    } else if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
-                }
+                applyChannel(n: n, c: c, s: s, ch: ch, x: x, y: y, residual: residual, gamma: gamma, beta: beta,
+                             mean: mean, invStd: inv, relu: relu)
             }
+        }
+    }
+
+    /// y = BN(x) (with `relu`, max(BN(x), 0)) from statistics computed before — the output
+    /// `forwardTrain` wrote, rebuilt bit for bit (the same arithmetic) from its saved mean and
+    /// 1/√(var+ε). Used to rematerialise BN → ReLU results in backward.
+    public static func applyTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Float>,
+                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                  mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
+                                  y: UnsafeMutablePointer<Float>, relu: Bool) {
+        if s == 1 {
+            parallelFor(n, grain: max(1, 16384 / max(c, 1))) { rows in
+                for i in rows { applyRow(x + i * c, y + i * c, nil, c, gamma, beta, mean, invStd, relu) }
+            }
+            return
+        }
+        parallelFor(c) { chans in
+            for ch in chans {
+                applyChannel(n: n, c: c, s: s, ch: ch, x: x, y: y, residual: nil, gamma: gamma, beta: beta,
+                             mean: mean[ch], invStd: invStd[ch], relu: relu)
+            }
+        }
+    }
+
+    /// One (N, D) row of the training-mode output (shared by forward and `applyTrain`).
+    @inline(__always)
+    static func applyRow(_ xr: UnsafePointer<Float>, _ yr: UnsafeMutablePointer<Float>, _ rr: UnsafePointer<Float>?, _ c: Int,
+                         _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
+                         _ mean: UnsafePointer<Float>, _ invStd: UnsafePointer<Float>, _ relu: Bool) {
+        if let rr {
+            for j in 0..<c { yr[j] = max((xr[j] - mean[j]) * invStd[j] * gamma[j] + beta[j] + rr[j], 0) }
+        } else if relu { for j in 0..<c { yr[j] = max((xr[j] - mean[j]) * invStd[j] * gamma[j] + beta[j], 0) } }
+        else { for j in 0..<c { yr[j] = (xr[j] - mean[j]) * invStd[j] * gamma[j] + beta[j] } }
+    }
+
+    /// One channel of the (N, C, S) training-mode output (shared by forward and `applyTrain`).
+    @inline(__always)
+    static func applyChannel(n: Int, c: Int, s: Int, ch: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                             residual: UnsafePointer<Float>?, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                             mean: Float, invStd: Float, relu: Bool) {
+        let sc = invStd * gamma[ch], sh = beta[ch] - mean * sc
+        for b in 0..<n {
+            let xp = x + (b * c + ch) * s, yp = y + (b * c + ch) * s
+            if let residual {
+                let rp = residual + (b * c + ch) * s
+                for i in 0..<s { yp[i] = max(xp[i] * sc + sh + rp[i], 0) }
+            } else if relu { for i in 0..<s { yp[i] = max(xp[i] * sc + sh, 0) } } else { for i in 0..<s { yp[i] = xp[i] * sc + sh } }
         }
     }
 
