@@ -26,13 +26,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-#ifndef CK_KC
-#define CK_KC 192
-#endif
-#ifndef CK_NC
-#define CK_NC (48 * 64)
-#endif
-enum { MR = 8, NR = 48, KC = CK_KC, MC = 256, NC = CK_NC };
+#include "gemm_internal.h"
 
 int ck_have_avx512(void) {
     unsigned a, b, c, d;
@@ -170,18 +164,8 @@ static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long 
     }
 }
 
-/* Where the NR columns of a strip live in C: column j of the strip is at c + off[j] (row 0).
- * Plain matrices have off[j] = j; a convolution's batched columns jump at image boundaries.
- * scattered: some 16-column group is not contiguous, so stores go lane by lane. */
-typedef struct { long off[NR]; int scattered; } strip_out;
-
-/* What the last k-block adds to a tile before it is stored: a per-row bias (bias[i] for tile
- * row i), a tensor laid out like C (add + i·ldc + off[j]), then max(·, 0). NULL/0: none. */
-typedef struct { const float *bias; const float *add; int relu; } epilogue;
-
-/* C[mr×nr] = epilogue(alpha·(Ap·Bp) + beta·C) over one MR×NR tile (beta 0: C not read). */
 __attribute__((target("avx512f"), noinline))
-static void micro_8x48(long kc, const float *restrict a, const float *restrict b,
+void ck_micro_8x48(long kc, const float *restrict a, const float *restrict b,
                        float *c, const strip_out *out, long ldc, long mr, long nr, float alpha, float beta,
                        const epilogue *ep) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
@@ -438,7 +422,7 @@ static void gemm_core(int transA, long m, long n, long k, float alpha, const flo
                             tile.relu = ep->relu;
                             tp = &tile;
                         }
-                        micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, cb + (ic + ir) * ldc, &out, ldc,
+                        ck_micro_8x48(kc, Ap + ir * kc, Bp + jr * kc, cb + (ic + ir) * ldc, &out, ldc,
                                    mr, nr, alpha, bt, tp);
                     }
                 }
@@ -463,7 +447,7 @@ int ck_sgemm_avx512(int transA, int transB, long m, long n, long k,
 
 /* A consistent geometry, positive counts and an aligned packing buffer (the x86 entry points'
  * only refusals, checked before anything is read or written). */
-static int conv_args_ok(const ck_conv_shape *s, long nb, long cout, const float *pack) {
+int ck_conv_args_ok(const ck_conv_shape *s, long nb, long cout, const float *pack) {
     return pack && !((unsigned long)pack & 63) && s && nb > 0 && cout > 0 && s->cin > 0 && s->h > 0 && s->w > 0 &&
            s->kh > 0 && s->kw > 0 && s->sh > 0 && s->sw > 0 && s->ph >= 0 && s->pw >= 0 &&
            s->ho == (s->h + 2 * s->ph - s->kh) / s->sh + 1 && s->wo == (s->w + 2 * s->pw - s->kw) / s->sw + 1 &&
@@ -478,7 +462,7 @@ int ck_conv_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long
 int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                               const float *w, float beta, float *y, long y_image_stride,
                               const float *bias, const float *add, int relu, float *pack) {
-    if (!conv_args_ok(s, nb, cout, pack)) return -1;
+    if (!ck_conv_args_ok(s, nb, cout, pack)) return -1;
     long P1 = s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
     b_source src = { .conv = 1, .cs = s, .x = x };
@@ -490,7 +474,7 @@ int ck_conv_forward_ep_avx512(const ck_conv_shape *s, const float *x, long nb, l
 
 int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                                const float *dy, long lddy, float beta, float *dw, float *pack) {
-    if (!conv_args_ok(s, nb, cout, pack)) return -1;
+    if (!ck_conv_args_ok(s, nb, cout, pack)) return -1;
     long P = nb * s->ho * s->wo, K = s->cin * s->kh * s->kw;
     if (lddy < P || nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;
     b_source src = { .conv = 2, .cs = s, .x = x, .tmp = pack + (long)MC * KC + (long)KC * NC };

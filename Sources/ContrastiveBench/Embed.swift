@@ -136,10 +136,10 @@ func benchEmbed(reps: Int, peer: String?) throws {
 /// range of the per-pair time ratios general/fast (> 1: the fast paths are faster).
 func benchFastPathsAB(reps: Int) throws {
     // CTR_BENCH_AB=folded: only the folded inference path (BN in the conv, epilogue) against conv → BN → add-ReLU.
-    // CTR_BENCH_AB=winograd: Winograd on every 3×3 stride-1 layer (fast) against the default choice.
+    // CTR_BENCH_AB=winograd: the fused Winograd kernel where it applies (fast) against the fused im2col kernel.
     let mode = String(cString: getenv("CTR_BENCH_AB")), foldedOnly = mode == "folded" || mode == "winograd"
     func setFast(_ on: Bool) {
-        if mode == "winograd" { Winograd.forceAll = on; return }
+        if mode == "winograd" { Winograd.useFused = on; return }
         useFoldedInference = on
         if !foldedOnly { Conv2D.useStagedIm2col = on; MaxPool2D.useFastPath = on; Winograd.enabled = on }
     }

@@ -58,9 +58,10 @@ struct FastPathTests {
         let (n, cin, cout, hw, pad) = c
         let geo = try ConvGeometry(n: n, cin: cin, h: hw, w: hw, cout: cout, kh: 3, kw: 3, ph: pad, pw: pad)
         // Winograd is chosen where the fused AVX-512 path is not in use (OpenBLAS kernels).
-        let savedFused = Conv2D.useFused
+        let savedFused = Conv2D.useFused, savedWF = Winograd.useFused
         Conv2D.useFused = false
-        defer { Conv2D.useFused = savedFused }
+        Winograd.useFused = false   // the unfused Winograd path (the fused one has its own test)
+        defer { Conv2D.useFused = savedFused; Winograd.useFused = savedWF }
         #expect(Winograd.applies(geo))
         var rng = SeededRNG(11)
         func t(_ shape: [Int], _ scale: Double) throws -> Tensor {
@@ -79,6 +80,52 @@ struct FastPathTests {
             let rms = (r.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(r.count, 1))).squareRoot()
             let err = zip(a, r).reduce(0.0) { max($0, abs(Double($1.0) - Double($1.1))) }
             #expect(err <= 1e-4 * rms + 1e-6, "\(name): max |Δ| \(err), rms \(rms)")
+        }
+    }
+
+    @Test("fused Winograd F(2×2, 3×3) equals the Double reference: row and gather paths, odd planes, epilogue, both thread splits",
+          arguments: [(3, 32, 32, 32, 32), (2, 33, 17, 33, 40), (5, 40, 8, 8, 24), (3, 16, 4, 4, 9), (2, 8, 1, 1, 8),
+                      (1, 32, 64, 64, 16), (4, 48, 5, 7, 17), (1, 64, 16, 16, 64), (7, 20, 3, 34, 12)])
+    func fusedWinograd(_ c: (Int, Int, Int, Int, Int)) throws {
+        try #require(BLAS.avx512Available && BLAS.kernel == .avx512, "the fused Winograd kernel runs with the AVX-512 GEMM only")
+        let (n, cin, h, w, cout) = c
+        let g = try ConvGeometry(n: n, cin: cin, h: h, w: w, cout: cout, kh: 3, kw: 3, ph: 1, pw: 1)
+        var rng = SeededRNG(31)
+        let x = (0..<(n * cin * h * w)).map { _ in Float(rng.normal()) }
+        let wt = (0..<(cout * g.k)).map { _ in Float(rng.normal()) }
+        let bias = (0..<cout).map { _ in Float(rng.normal()) }
+        let prior = (0..<(n * cout * g.outPlane)).map { _ in Float(rng.normal()) }
+        let want = Conv2D.reference(g, x: x.map(Double.init), w: wt.map(Double.init), bias: bias.map(Double.init))
+        let scale = want.map { abs($0) }.max() ?? 1
+        let saved = Winograd.fusedForceAll
+        Winograd.fusedForceAll = true
+        defer { Winograd.fusedForceAll = saved }
+        #expect(Winograd.fusedApplies(g))
+        let ws = try Workspace()
+        // The transforms add, subtract and halve: a few ulps of the largest intermediate.
+        let tol = 2e-5 * scale
+        for accumulate in [false, true] {
+            var y = accumulate ? prior : [Float](repeating: .nan, count: prior.count)
+            try Conv2D.forward(g, x: x, w: wt, bias: bias, y: &y, workspace: ws, accumulate: accumulate)
+            let target = accumulate ? zip(want, prior).map { $0 + Double($1) } : want
+            let err = zip(y, target).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(err <= tol, "\(c) accumulate \(accumulate): Winograd vs reference \(err) (scale \(scale))")
+        }
+        for (withAdd, relu) in [(true, true), (false, true), (true, false)] {
+            let target = zip(want, prior).map { r, a in
+                let v = r + (withAdd ? Double(a) : 0)
+                return relu ? max(v, 0) : v
+            }
+            var y = [Float](repeating: .nan, count: prior.count)
+            try x.withUnsafeBufferPointer { xp in try wt.withUnsafeBufferPointer { wp in try bias.withUnsafeBufferPointer { bp in
+                try prior.withUnsafeBufferPointer { ap in try y.withUnsafeMutableBufferPointer { yp in
+                    try Conv2D.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, bias: bp.baseAddress!,
+                                       add: withAdd ? ap.baseAddress! : nil, relu: relu, y: yp.baseAddress!, workspace: ws)
+                } }
+            } } }
+            let err = zip(y, target).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(err <= tol, "\(c) add \(withAdd) relu \(relu): Winograd epilogue vs reference \(err)")
+            if relu { #expect(y.allSatisfy { $0 >= 0 }) }
         }
     }
 

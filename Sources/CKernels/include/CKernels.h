@@ -75,6 +75,36 @@ int ck_conv_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, 
 /** Floats of packing buffer one ck_conv_forward_avx512 call needs (0 without AVX-512 support). */
 long ck_pack_floats(void);
 
+/**
+ * 3×3, stride-1, pad-1 convolution of nb images by Winograd F(2×2, 3×3), fused: input
+ * transform, 16 GEMMs on the AVX-512 micro-kernel and output transform run per panel of 48
+ * output tiles, so nothing beyond one panel is materialised. Same contract as
+ * ck_conv_forward_ep_avx512 — y = relu?(conv + beta·y + bias[co] + add) at
+ * y + b·y_image_stride + co·H·W — with the weights given pre-transformed:
+ * U: ck_winograd_weight_floats(cin, cout) floats from ck_winograd_weights;
+ * scratch: ck_winograd_scratch_floats(cin, cout) floats, 64-byte aligned.
+ * Rounding differs from the direct sum by a few ulps (the transforms add, subtract, halve).
+ * Returns 0, or -1 for a bad argument (another kernel geometry, alignment, more than 2³¹
+ * input floats; y unchanged).
+ */
+int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout, const float *U,
+                               float beta, float *y, long y_image_stride,
+                               const float *bias, const float *add, int relu, float *scratch);
+
+/**
+ * Winograd-domain weights U = G g Gᵀ for output-channel blocks blk0 … blk1 − 1 (8 channels
+ * each; channels ≥ cout zero), laid out U[blk][ξ][ci][8]. w: cout × cin × 3 × 3, or with
+ * flip non-zero cin' × cout' × 3 × 3 read transposed and rotated by 180° (the kernel of a
+ * stride-1 convolution's backward-data pass, cout and cin then being that pass's).
+ */
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U);
+
+/** Floats of U for ck_winograd_forward_avx512 (0 for non-positive sizes). */
+long ck_winograd_weight_floats(long cin, long cout);
+
+/** Floats of per-call scratch for ck_winograd_forward_avx512 (0 without AVX-512 support). */
+long ck_winograd_scratch_floats(long cin, long cout);
+
 #ifdef __cplusplus
 }
 #endif

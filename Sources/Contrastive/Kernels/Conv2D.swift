@@ -232,6 +232,7 @@ public enum Conv2D {
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
                                workspace ws: Workspace, columns: Int = defaultColumns, accumulate: Bool = false) throws {
         guard g.n > 0 else { return }
+        if Winograd.fusedApplies(g), try Winograd.forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate) { return }
         if Winograd.applies(g) {
             try Winograd.forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: accumulate)
             return
@@ -252,6 +253,8 @@ public enum Conv2D {
             try forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns)
             return
         }
+        if Winograd.fusedApplies(g),
+           try Winograd.forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: false, add: add, relu: relu) { return }
         if !Winograd.applies(g) && fusedApplies(g),
            try forwardFused(g, x: x, w: w, bias: bias, y: y, workspace: ws, accumulate: false, add: add, relu: relu) { return }
         try forward(g, x: x, w: w, bias: bias, y: y, workspace: ws, columns: columns)

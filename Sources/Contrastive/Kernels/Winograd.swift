@@ -1,3 +1,4 @@
+import CKernels
 /// 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016).
 ///
 /// Each 2×2 output tile comes from a 4×4 input tile: with the transforms
@@ -182,5 +183,82 @@ public enum Winograd {
                 n0 += nb
             }
         }
+    }
+
+    // MARK: fused (AVX-512)
+
+    /// Whether 3×3 stride-1 pad-1 convolutions run the fused kernel
+    /// (`ck_winograd_forward_avx512`: transforms and the 16 GEMMs per panel of 48 tiles, on the
+    /// AVX-512 micro-kernel) where it applies (see `fusedApplies`). On by default.
+    nonisolated(unsafe) public static var useFused = true
+    /// Every shape the fused kernel accepts takes it (tests; `CTR_BENCH_AB=winograd`).
+    nonisolated(unsafe) public static var fusedForceAll = false
+
+    /// 3×3, stride 1, padding 1 with the AVX-512 GEMM in use, and the shapes where it measured
+    /// faster than the fused im2col kernel (`contrastive-bench layers`; see the README): at
+    /// least 32 input and output channels.
+    public static func fusedApplies(_ g: ConvGeometry) -> Bool {
+        guard g.kh == 3, g.kw == 3, g.sh == 1, g.sw == 1, g.ph == 1, g.pw == 1,
+              BLAS.kernel == .avx512, BLAS.avx512Available, g.n * g.cin * g.inPlane <= Int(Int32.max) else { return false }
+        if fusedForceAll { return true }
+        return enabled && useFused && g.cin >= 32 && g.cout >= 32
+    }
+
+    /// Winograd-domain weights for the fused kernel (`flip`: w is (Cin', Cout', 3, 3) of the
+    /// forward convolution whose backward-data pass this is).
+    static func fusedWeights(_ g: ConvGeometry, w: UnsafePointer<Float>, flip: Bool, workspace ws: Workspace) throws -> Workspace.Scratch<Float> {
+        let uS = try ws.scratch(Float.self, count: ck_winograd_weight_floats(g.cin, g.cout))
+        let blocks = (g.cout + 7) / 8, u = uS.pointer
+        parallelFor(blocks, grain: max(1, 4096 / max(g.cin, 1))) { r in
+            ck_winograd_weights(w, g.cout, g.cin, r.lowerBound, r.upperBound, flip ? 1 : 0, u)
+        }
+        return uS
+    }
+
+    /// y = relu?(conv(x, w) + beta·y + bias + add) by the fused kernel — `Conv2D.forwardFused`'s
+    /// contract (threads own whole images when there are enough, else blocks of 8 output
+    /// channels). Returns false (nothing written) if the kernel refused its arguments.
+    static func forwardFused(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, flip: Bool = false,
+                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             workspace ws: Workspace, accumulate: Bool,
+                             add: UnsafePointer<Float>? = nil, relu: Bool = false) throws -> Bool {
+        var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, ho: g.ho, wo: g.wo)
+        let P1 = g.outPlane, threads = ThreadPool.shared.threads
+        let byImages = Conv2D.threadsForImages(g) > 1
+        let blocks = (g.cout + 7) / 8
+        let parts = byImages ? threads : max(1, min(threads, blocks))
+        let uS = try fusedWeights(g, w: w, flip: flip, workspace: ws)
+        let scratchFloats = ck_winograd_scratch_floats(g.cin, g.cout)
+        let sS = try ws.scratch(Float.self, count: scratchFloats * parts)
+        defer { withExtendedLifetime((uS, sS)) {} }
+        let u = uS.pointer, scratch = sS.pointer
+        var failed = [Bool](repeating: false, count: parts)
+        failed.withUnsafeMutableBufferPointer { failed in
+            withUnsafePointer(to: &shape) { sp in
+                ThreadPool.shared.run(parts: parts) { t in
+                    let rc: Int32
+                    if byImages {
+                        let r = partRange(t, of: parts, g.n)
+                        let o = r.lowerBound * g.cout * P1
+                        rc = r.isEmpty ? 0 : ck_winograd_forward_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, u,
+                                                                        accumulate ? 1 : 0, y + o, g.cout * P1,
+                                                                        bias, add.map { $0 + o }, relu ? 1 : 0, scratch + t * scratchFloats)
+                    } else {
+                        let b0 = t * blocks / parts, b1 = (t + 1) * blocks / parts
+                        let lo = min(g.cout, b0 * 8), hi = min(g.cout, b1 * 8)
+                        rc = hi <= lo ? 0 : ck_winograd_forward_avx512(sp, x, g.n, hi - lo, u + b0 * 16 * g.cin * 8,
+                                                                       accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
+                                                                       bias.map { $0 + lo }, add.map { $0 + lo * P1 }, relu ? 1 : 0,
+                                                                       scratch + t * scratchFloats)
+                    }
+                    failed[t] = rc != 0
+                }
+            }
+        }
+        if failed.contains(true) {
+            if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: Winograd kernel refused some parts only") }
+            return false
+        }
+        return true
     }
 }

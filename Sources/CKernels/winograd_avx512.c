@@ -1,0 +1,288 @@
+/*
+ * 3×3 stride-1 pad-1 convolution by Winograd's F(2×2, 3×3), fused (Lavin & Gray 2016).
+ *
+ * Each 2×2 output tile comes from a 4×4 input tile d:
+ *   V = Bᵀ d B,   U = G g Gᵀ,   Y = Aᵀ [ Σ_ci U ⊙ V ] A
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+ *   Aᵀ = [1 1 1 0; 0 1 −1 −1].
+ * The sum over input channels is, for each of the 16 positions ξ of a tile, a GEMM
+ * M_ξ[Cout × tiles] = U_ξ[Cout × Cin] · V_ξ[Cin × tiles]: 16 multiplications per 4 outputs
+ * per (ci, co) instead of 36.
+ *
+ * Nothing is materialised beyond one panel of 48 tiles (the micro-kernel's NR):
+ *   for each panel of 48 tiles (16-lane groups: lane = tile)
+ *     V[ξ][ci][48]  ← input transform, written straight in the micro-kernel's B layout
+ *     M[ξ][co][48]  ← ck_micro_8x48 over (co block of 8) × Cin for each ξ  (V_ξ stays in L2)
+ *     y             ← output transform + epilogue (bias, residual add, ReLU) per (co, tile group)
+ * A 16-tile group inside one tile row is read with masked row loads and an even-lane permute
+ * and written with two interleaving permutes; groups that span rows or images gather and
+ * store lane by lane (narrow planes, where Cout is large and the GEMM dominates anyway).
+ */
+#include "CKernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include "gemm_internal.h"
+
+long ck_winograd_weight_floats(long cin, long cout) {
+    return cin > 0 && cout > 0 ? (cout + 7) / 8 * 8 * 16 * cin : 0;
+}
+
+long ck_winograd_scratch_floats(long cin, long cout) {
+    return cin > 0 && cout > 0 ? 16 * cin * (long)NR + 16 * ((cout + 7) / 8 * 8) * (long)NR : 0;
+}
+
+/* U[blk][ξ][ci][r] = (G g Gᵀ)[ξ] of g = w[blk·8 + r][ci] (flip: w[ci][co] rotated 180°). */
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U) {
+    for (long blk = blk0; blk < blk1; blk++) {
+        float *ub = U + blk * 16 * cin * 8;
+        for (long r = 0; r < 8; r++) {
+            long co = blk * 8 + r;
+            for (long ci = 0; ci < cin; ci++) {
+                float u[16];
+                if (co >= cout) {
+                    memset(u, 0, sizeof u);
+                } else {
+                    float k[9];
+                    if (flip) {   /* the transposed, rotated kernel of a backward-data pass */
+                        const float *src = w + (ci * cout + co) * 9;
+                        for (int i = 0; i < 9; i++) k[i] = src[8 - i];
+                    } else {
+                        memcpy(k, w + (co * cin + ci) * 9, sizeof k);
+                    }
+                    /* G g: 4×3, column c from (k[c], k[3+c], k[6+c]). */
+                    float gg[4][3];
+                    for (int c = 0; c < 3; c++) {
+                        float g0 = k[c], g1 = k[3 + c], g2 = k[6 + c];
+                        gg[0][c] = g0; gg[1][c] = 0.5f * (g0 + g1 + g2);
+                        gg[2][c] = 0.5f * (g0 - g1 + g2); gg[3][c] = g2;
+                    }
+                    /* (G g) Gᵀ */
+                    for (int i = 0; i < 4; i++) {
+                        float a = gg[i][0], b = gg[i][1], c = gg[i][2];
+                        u[i * 4 + 0] = a; u[i * 4 + 1] = 0.5f * (a + b + c);
+                        u[i * 4 + 2] = 0.5f * (a - b + c); u[i * 4 + 3] = c;
+                    }
+                }
+                for (int xi = 0; xi < 16; xi++) ub[((long)xi * cin + ci) * 8 + r] = u[xi];
+            }
+        }
+    }
+}
+
+/* Bᵀ d B of 16 tiles at once (lane = tile): d[r·4 + c] in, V_ξ stored at v + ξ·vstride. */
+__attribute__((target("avx512f"), always_inline))
+static inline void input_tiles(const __m512 d[16], float *v, long vstride) {
+    __m512 t[16];
+    for (int c = 0; c < 4; c++) {
+        t[0 * 4 + c] = _mm512_sub_ps(d[0 * 4 + c], d[2 * 4 + c]);
+        t[1 * 4 + c] = _mm512_add_ps(d[1 * 4 + c], d[2 * 4 + c]);
+        t[2 * 4 + c] = _mm512_sub_ps(d[2 * 4 + c], d[1 * 4 + c]);
+        t[3 * 4 + c] = _mm512_sub_ps(d[1 * 4 + c], d[3 * 4 + c]);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm512_store_ps(v + (i * 4 + 0) * vstride, _mm512_sub_ps(t[i * 4 + 0], t[i * 4 + 2]));
+        _mm512_store_ps(v + (i * 4 + 1) * vstride, _mm512_add_ps(t[i * 4 + 1], t[i * 4 + 2]));
+        _mm512_store_ps(v + (i * 4 + 2) * vstride, _mm512_sub_ps(t[i * 4 + 2], t[i * 4 + 1]));
+        _mm512_store_ps(v + (i * 4 + 3) * vstride, _mm512_sub_ps(t[i * 4 + 1], t[i * 4 + 3]));
+    }
+}
+
+/* V[ξ][ci][0..47] for tiles j0 … j0 + nt − 1 (tiles ≥ nt zero). Tile j: image j / Ti, tile row
+ * (j % Ti) / txN, tile column (j % Ti) % txN; its input rows/columns start at 2·t − 1. */
+__attribute__((target("avx512f")))
+static void input_panel(const ck_conv_shape *s, const float *x, long j0, long nt, long Ti, long txN, float *V) {
+    const long cin = s->cin, H = s->h, W = s->w, HW = H * W, img = cin * HW, vstride = cin * NR;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int g = 0; g < NR / 16; g++) {
+        long jg = j0 + g * 16, valid = nt - g * 16;
+        float *vg = V + g * 16;
+        if (valid <= 0) {
+            for (int xi = 0; xi < 16; xi++)
+                for (long ci = 0; ci < cin; ci++) _mm512_store_ps(vg + xi * vstride + ci * NR, _mm512_setzero_ps());
+            continue;
+        }
+        long b0 = jg / Ti, t0 = jg % Ti, ty0 = t0 / txN, tx0 = t0 % txN;
+        __m512 d[16];
+        if (valid >= 16 && tx0 + 16 <= txN) {
+            /* One tile row: lane l, column c reads input column ix0 + c + 2l (ix0 = 2·tx0 − 1). */
+            long ix0 = 2 * tx0 - 1;
+            unsigned mask32[4];
+            for (int c = 0; c < 4; c++) {
+                long lo = -(ix0 + c), hi = W - (ix0 + c);
+                if (lo < 0) lo = 0;
+                if (hi > 32) hi = 32;
+                mask32[c] = hi <= lo ? 0u : (unsigned)(((hi >= 32 ? 0xFFFFFFFFull : ((1ull << hi) - 1))) & ~((1ull << lo) - 1));
+            }
+            const uintptr_t xb = (uintptr_t)(x + b0 * img);
+            int rowok[4];
+            for (int r = 0; r < 4; r++) { long iy = 2 * ty0 - 1 + r; rowok[r] = iy >= 0 && iy < H; }
+            for (long ci = 0; ci < cin; ci++) {
+                for (int r = 0; r < 4; r++) {
+                    if (!rowok[r]) { for (int c = 0; c < 4; c++) d[r * 4 + c] = _mm512_setzero_ps(); continue; }
+                    long off = ci * HW + (2 * ty0 - 1 + r) * W + ix0;
+                    for (int c = 0; c < 4; c++) {
+                        const float *q = (const float *)(xb + (uintptr_t)((off + c) * (long)sizeof(float)));
+                        __m512 a = _mm512_maskz_loadu_ps((__mmask16)(mask32[c] & 0xFFFF), q);
+                        __m512 b = _mm512_maskz_loadu_ps((__mmask16)(mask32[c] >> 16), q + 16);
+                        d[r * 4 + c] = _mm512_permutex2var_ps(a, even, b);
+                    }
+                }
+                input_tiles(d, vg + ci * NR, vstride);
+            }
+        } else {
+            /* Lanes across rows or images: per-lane origins, masked gathers. */
+            int base[16];
+            int iy0[16], ix0[16];
+            for (int l = 0; l < 16; l++) {
+                long j = jg + (l < valid ? l : 0), b = j / Ti - b0, t = j % Ti;
+                iy0[l] = (int)(2 * (t / txN) - 1); ix0[l] = (int)(2 * (t % txN) - 1);
+                base[l] = (int)(b * img + (long)iy0[l] * W + ix0[l]);
+            }
+            __mmask16 live = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
+            __mmask16 mk[16];
+            __m512i vbase = _mm512_loadu_si512(base), viy = _mm512_loadu_si512(iy0), vix = _mm512_loadu_si512(ix0);
+            __m512i vh = _mm512_set1_epi32((int)H), vw = _mm512_set1_epi32((int)W);
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++)
+                    mk[r * 4 + c] = live & _mm512_cmplt_epu32_mask(_mm512_add_epi32(viy, _mm512_set1_epi32(r)), vh)
+                                         & _mm512_cmplt_epu32_mask(_mm512_add_epi32(vix, _mm512_set1_epi32(c)), vw);
+            const float *xb = x + b0 * img;
+            for (long ci = 0; ci < cin; ci++) {
+                __m512i bci = _mm512_add_epi32(vbase, _mm512_set1_epi32((int)(ci * HW)));
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++)
+                        d[r * 4 + c] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk[r * 4 + c],
+                                                                _mm512_add_epi32(bci, _mm512_set1_epi32((int)(r * W + c))), xb, 4);
+                input_tiles(d, vg + ci * NR, vstride);
+            }
+        }
+    }
+}
+
+/* Y = Aᵀ M A for 16 tiles: m[ξ] in, y[a·2 + b] out (output row a, column b of each tile). */
+__attribute__((target("avx512f"), always_inline))
+static inline void output_tiles(const __m512 m[16], __m512 y[4]) {
+    __m512 s0[4], s1[4];
+    for (int j = 0; j < 4; j++) {
+        s0[j] = _mm512_add_ps(_mm512_add_ps(m[0 * 4 + j], m[1 * 4 + j]), m[2 * 4 + j]);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(m[1 * 4 + j], m[2 * 4 + j]), m[3 * 4 + j]);
+    }
+    y[0] = _mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]);
+    y[1] = _mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]);
+    y[2] = _mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]);
+    y[3] = _mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]);
+}
+
+/* One output element: r (+ beta·y) (+ bias) (+ add), max(·, 0) — the micro-kernel's order. */
+static inline float epilogue1(float r, float *q, const float *a, float beta, float bias, int relu) {
+    if (beta != 0) r = beta * *q + r;
+    r += bias;
+    if (a) r += *a;
+    if (relu) r = r > 0 ? r : 0;
+    return r;
+}
+
+__attribute__((target("avx512f")))
+static void output_panel(const ck_conv_shape *s, long j0, long nt, long Ti, long txN, long cout, long coPad,
+                         const float *M, float beta, float *y, long ys, const float *bias, const float *add, int relu) {
+    const long H = s->h, W = s->w, HW = H * W;
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512 zero = _mm512_setzero_ps(), vb = _mm512_set1_ps(beta);
+    for (int g = 0; g < NR / 16; g++) {
+        long jg = j0 + g * 16, valid = nt - g * 16;
+        if (valid <= 0) break;
+        long b0 = jg / Ti, t0 = jg % Ti, ty0 = t0 / txN, tx0 = t0 % txN;
+        int row = valid >= 16 && tx0 + 16 <= txN;
+        for (long co = 0; co < cout; co++) {
+            __m512 m[16], yv[4];
+            const float *mc = M + co * NR + g * 16;
+            for (int xi = 0; xi < 16; xi++) m[xi] = _mm512_load_ps(mc + xi * coPad * NR);
+            output_tiles(m, yv);
+            float bco = bias ? bias[co] : 0.0f;
+            if (row) {
+                /* Output columns 2·tx0 … 2·tx0 + 31 of rows 2·ty0 and 2·ty0 + 1, interleaved. */
+                long ox = 2 * tx0, left = W - ox;
+                __mmask16 k0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+                __mmask16 k1 = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+                __m512 vbias = _mm512_set1_ps(bco);
+                for (int a = 0; a < 2; a++) {
+                    long oy = 2 * ty0 + a;
+                    if (oy >= H) break;
+                    long off = b0 * ys + co * HW + oy * W + ox;
+                    __m512 r[2] = { _mm512_permutex2var_ps(yv[a * 2], lo, yv[a * 2 + 1]),
+                                    _mm512_permutex2var_ps(yv[a * 2], hi, yv[a * 2 + 1]) };
+                    __mmask16 k[2] = { k0, k1 };
+                    for (int h = 0; h < 2; h++) {
+                        if (!k[h]) continue;
+                        float *q = y + off + h * 16;
+                        __m512 v = r[h];
+                        if (beta != 0) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k[h], q), v);
+                        if (bias) v = _mm512_add_ps(v, vbias);
+                        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k[h], add + off + h * 16));
+                        if (relu) v = _mm512_max_ps(zero, v);
+                        _mm512_mask_storeu_ps(q, k[h], v);
+                    }
+                }
+            } else {
+                float t[4][16] __attribute__((aligned(64)));
+                for (int i = 0; i < 4; i++) _mm512_store_ps(t[i], yv[i]);
+                for (long l = 0; l < valid && l < 16; l++) {
+                    long j = jg + l, b = j / Ti, tt = j % Ti, oy0 = 2 * (tt / txN), ox0 = 2 * (tt % txN);
+                    for (int a = 0; a < 2; a++) {
+                        if (oy0 + a >= H) break;
+                        for (int c = 0; c < 2; c++) {
+                            if (ox0 + c >= W) break;
+                            long off = b * ys + co * HW + (oy0 + a) * W + ox0 + c;
+                            y[off] = epilogue1(t[a * 2 + c][l], y + off, add ? add + off : NULL, beta, bco, relu);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout, const float *U,
+                               float beta, float *y, long y_image_stride,
+                               const float *bias, const float *add, int relu, float *scratch) {
+    if (!ck_conv_args_ok(s, nb, cout, scratch) || !U || !x || !y) return -1;
+    if (s->kh != 3 || s->kw != 3 || s->sh != 1 || s->sw != 1 || s->ph != 1 || s->pw != 1) return -1;
+    if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
+    const long cin = s->cin, txN = (s->w + 1) / 2, Ti = (s->h + 1) / 2 * txN, T = nb * Ti;
+    const long coPad = (cout + 7) / 8 * 8;
+    float *V = scratch, *M = scratch + 16 * cin * (long)NR;
+    strip_out ident;
+    for (long j = 0; j < NR; j++) ident.off[j] = j;
+    ident.scattered = 0;
+    for (long j0 = 0; j0 < T; j0 += NR) {
+        long nt = T - j0 < NR ? T - j0 : NR;
+        input_panel(s, x, j0, nt, Ti, txN, V);
+        for (int xi = 0; xi < 16; xi++)
+            for (long blk = 0; blk < coPad / 8; blk++)
+                ck_micro_8x48(cin, U + (blk * 16 + xi) * cin * 8, V + xi * cin * NR,
+                              M + (xi * coPad + blk * 8) * NR, &ident, NR, MR, NR, 1.0f, 0.0f, NULL);
+        output_panel(s, j0, nt, Ti, txN, cout, coPad, M, beta, y, y_image_stride, bias, add, relu);
+    }
+    return 0;
+}
+
+#else  /* not x86 */
+
+long ck_winograd_weight_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
+long ck_winograd_scratch_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U) {
+    (void)w; (void)cout; (void)cin; (void)blk0; (void)blk1; (void)flip; (void)U;
+}
+int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout, const float *U,
+                               float beta, float *y, long y_image_stride,
+                               const float *bias, const float *add, int relu, float *scratch) {
+    (void)s; (void)x; (void)nb; (void)cout; (void)U; (void)beta; (void)y; (void)y_image_stride;
+    (void)bias; (void)add; (void)relu; (void)scratch;
+    return -1;
+}
+#endif
