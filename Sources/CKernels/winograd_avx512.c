@@ -35,8 +35,8 @@ long ck_winograd_scratch_floats(long cin, long cout) {
     return cin > 0 && cout > 0 ? 16 * cin * (long)NR + 16 * ((cout + 7) / 8 * 8) * (long)NR : 0;
 }
 
-/* U[blk][ξ][ci][r] = (G g Gᵀ)[ξ] of g = w[blk·8 + r][ci] (flip: w[ci][co] rotated 180°). */
-void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U) {
+/* U[blk][ξ][ci][r] = (G g Gᵀ)[ξ] of g = w[blk·8 + r][ci] (zero for channels ≥ cout). */
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, float *U) {
     for (long blk = blk0; blk < blk1; blk++) {
         float *ub = U + blk * 16 * cin * 8;
         for (long r = 0; r < 8; r++) {
@@ -46,13 +46,7 @@ void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long bl
                 if (co >= cout) {
                     memset(u, 0, sizeof u);
                 } else {
-                    float k[9];
-                    if (flip) {   /* the transposed, rotated kernel of a backward-data pass */
-                        const float *src = w + (ci * cout + co) * 9;
-                        for (int i = 0; i < 9; i++) k[i] = src[8 - i];
-                    } else {
-                        memcpy(k, w + (co * cin + ci) * 9, sizeof k);
-                    }
+                    const float *k = w + (co * cin + ci) * 9;
                     /* G g: 4×3, column c from (k[c], k[3+c], k[6+c]). */
                     float gg[4][3];
                     for (int c = 0; c < 3; c++) {
@@ -275,8 +269,8 @@ int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, 
 
 long ck_winograd_weight_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
 long ck_winograd_scratch_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
-void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U) {
-    (void)w; (void)cout; (void)cin; (void)blk0; (void)blk1; (void)flip; (void)U;
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, float *U) {
+    (void)w; (void)cout; (void)cin; (void)blk0; (void)blk1; (void)U;
 }
 int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout, const float *U,
                                float beta, float *y, long y_image_stride,

@@ -93,11 +93,9 @@ int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, 
 
 /**
  * Winograd-domain weights U = G g Gᵀ for output-channel blocks blk0 … blk1 − 1 (8 channels
- * each; channels ≥ cout zero), laid out U[blk][ξ][ci][8]. w: cout × cin × 3 × 3, or with
- * flip non-zero cin' × cout' × 3 × 3 read transposed and rotated by 180° (the kernel of a
- * stride-1 convolution's backward-data pass, cout and cin then being that pass's).
+ * each; channels ≥ cout zero), laid out U[blk][ξ][ci][8]; w: cout × cin × 3 × 3.
  */
-void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, int flip, float *U);
+void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, float *U);
 
 /** Floats of U for ck_winograd_forward_avx512 (0 for non-positive sizes). */
 long ck_winograd_weight_floats(long cin, long cout);
