@@ -67,6 +67,28 @@ void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long bl
     }
 }
 
+/* A run of lanes l0 … l0 + len − 1 of a 16-tile group lying in one tile row: image b, tile
+ * row ty, first tile column tx. */
+typedef struct { long l0, len, b, ty, tx; } seg_t;
+
+/* Groups of at most this many segments load and store rows with masked vector accesses;
+ * groups of more (planes ≤ 6 wide) gather and store lane by lane. */
+enum { MAX_SEGMENTS = 4 };
+
+/* The segments of the group of tiles jg … jg + min(valid, 16) − 1; returns their count. */
+static int group_segments(long jg, long valid, long Ti, long txN, seg_t *sg) {
+    int ns = 0;
+    long lim = valid < 16 ? valid : 16;
+    for (long l = 0; l < lim;) {
+        long j = jg + l, t = j % Ti, tx = t % txN;
+        long len = txN - tx < lim - l ? txN - tx : lim - l;
+        sg[ns].l0 = l; sg[ns].len = len; sg[ns].b = j / Ti; sg[ns].ty = t / txN; sg[ns].tx = tx;
+        ns++;
+        l += len;
+    }
+    return ns;
+}
+
 /* Bᵀ d B of 16 tiles at once (lane = tile): d[r·4 + c] in, V_ξ stored at v + ξ·vstride. */
 __attribute__((target("avx512f"), always_inline))
 static inline void input_tiles(const __m512 d[16], float *v, long vstride) {
@@ -99,32 +121,42 @@ static void input_panel(const ck_conv_shape *s, const float *x, long j0, long nt
                 for (long ci = 0; ci < cin; ci++) _mm512_store_ps(vg + xi * vstride + ci * NR, _mm512_setzero_ps());
             continue;
         }
-        long b0 = jg / Ti, t0 = jg % Ti, ty0 = t0 / txN, tx0 = t0 % txN;
+        long b0 = jg / Ti;
         __m512 d[16];
-        if (valid >= 16 && tx0 + 16 <= txN) {
-            /* One tile row: lane l, column c reads input column ix0 + c + 2l (ix0 = 2·tx0 − 1). */
-            long ix0 = 2 * tx0 - 1;
-            unsigned mask32[4];
-            for (int c = 0; c < 4; c++) {
-                long lo = -(ix0 + c), hi = W - (ix0 + c);
-                if (lo < 0) lo = 0;
-                if (hi > 32) hi = 32;
-                mask32[c] = hi <= lo ? 0u : (unsigned)(((hi >= 32 ? 0xFFFFFFFFull : ((1ull << hi) - 1))) & ~((1ull << lo) - 1));
+        seg_t sg[16];
+        int ns = group_segments(jg, valid, Ti, txN, sg);
+        if (ns <= MAX_SEGMENTS) {
+            /* Each segment (lanes l0 … l0 + len − 1 of one tile row) fills positions 2·l0 …
+             * 2·(l0 + len) − 1 of a 32-float pair (a, b) by masked loads from its input row;
+             * position p, column offset c reads input column 2·tx − 1 + c + (p − 2·l0), and
+             * the even positions are the lanes. Out-of-plane positions stay zero. */
+            unsigned bits[MAX_SEGMENTS][4];
+            long col[MAX_SEGMENTS][4], row[MAX_SEGMENTS];
+            int rowok[MAX_SEGMENTS][4];
+            for (int k = 0; k < ns; k++) {
+                long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len);
+                for (int c = 0; c < 4; c++) {
+                    col[k][c] = 2 * sg[k].tx - 1 + c - p0;          /* column of position p: col + p */
+                    long lo = -col[k][c] > p0 ? -col[k][c] : p0, hi = W - col[k][c] < p1 ? W - col[k][c] : p1;
+                    bits[k][c] = hi <= lo ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << lo) - 1));
+                }
+                row[k] = (sg[k].b - b0) * img + (2 * sg[k].ty - 1) * W;
+                for (int r = 0; r < 4; r++) { long iy = 2 * sg[k].ty - 1 + r; rowok[k][r] = iy >= 0 && iy < H; }
             }
             const uintptr_t xb = (uintptr_t)(x + b0 * img);
-            int rowok[4];
-            for (int r = 0; r < 4; r++) { long iy = 2 * ty0 - 1 + r; rowok[r] = iy >= 0 && iy < H; }
             for (long ci = 0; ci < cin; ci++) {
-                for (int r = 0; r < 4; r++) {
-                    if (!rowok[r]) { for (int c = 0; c < 4; c++) d[r * 4 + c] = _mm512_setzero_ps(); continue; }
-                    long off = ci * HW + (2 * ty0 - 1 + r) * W + ix0;
+                for (int r = 0; r < 4; r++)
                     for (int c = 0; c < 4; c++) {
-                        const float *q = (const float *)(xb + (uintptr_t)((off + c) * (long)sizeof(float)));
-                        __m512 a = _mm512_maskz_loadu_ps((__mmask16)(mask32[c] & 0xFFFF), q);
-                        __m512 b = _mm512_maskz_loadu_ps((__mmask16)(mask32[c] >> 16), q + 16);
+                        __m512 a = _mm512_setzero_ps(), b = a;
+                        for (int k = 0; k < ns; k++) {
+                            if (!rowok[k][r]) continue;
+                            const float *q = (const float *)(xb + (uintptr_t)((ci * HW + row[k] + r * W + col[k][c]) * (long)sizeof(float)));
+                            __mmask16 ma = (__mmask16)(bits[k][c] & 0xFFFF), mb = (__mmask16)(bits[k][c] >> 16);
+                            if (ma) a = _mm512_mask_loadu_ps(a, ma, q);
+                            if (mb) b = _mm512_mask_loadu_ps(b, mb, (const float *)((uintptr_t)q + 16 * sizeof(float)));
+                        }
                         d[r * 4 + c] = _mm512_permutex2var_ps(a, even, b);
                     }
-                }
                 input_tiles(d, vg + ci * NR, vstride);
             }
         } else {
@@ -190,36 +222,45 @@ static void output_panel(const ck_conv_shape *s, long j0, long nt, long Ti, long
     for (int g = 0; g < NR / 16; g++) {
         long jg = j0 + g * 16, valid = nt - g * 16;
         if (valid <= 0) break;
-        long b0 = jg / Ti, t0 = jg % Ti, ty0 = t0 / txN, tx0 = t0 % txN;
-        int row = valid >= 16 && tx0 + 16 <= txN;
+        seg_t sg[16];
+        int ns = group_segments(jg, valid, Ti, txN, sg);
+        /* Per segment: output positions 2·l0 … (columns 2·tx … of its rows) inside the plane. */
+        unsigned obits[MAX_SEGMENTS];
+        long obase[MAX_SEGMENTS];
+        if (ns <= MAX_SEGMENTS)
+            for (int k = 0; k < ns; k++) {
+                long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len), hi = p0 + W - 2 * sg[k].tx;
+                if (hi > p1) hi = p1;
+                obits[k] = hi <= p0 ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << p0) - 1));
+                obase[k] = sg[k].b * ys + 2 * sg[k].ty * W + 2 * sg[k].tx - p0;   /* + co·HW + a·W + p */
+            }
         for (long co = 0; co < cout; co++) {
             __m512 m[16], yv[4];
             const float *mc = M + co * NR + g * 16;
             for (int xi = 0; xi < 16; xi++) m[xi] = _mm512_load_ps(mc + xi * coPad * NR);
             output_tiles(m, yv);
             float bco = bias ? bias[co] : 0.0f;
-            if (row) {
-                /* Output columns 2·tx0 … 2·tx0 + 31 of rows 2·ty0 and 2·ty0 + 1, interleaved. */
-                long ox = 2 * tx0, left = W - ox;
-                __mmask16 k0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-                __mmask16 k1 = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+            if (ns <= MAX_SEGMENTS) {
+                /* Rows a = 0, 1 of the tiles, interleaved into positions (tile l → 2l, 2l + 1),
+                 * stored segment by segment with masks. */
                 __m512 vbias = _mm512_set1_ps(bco);
                 for (int a = 0; a < 2; a++) {
-                    long oy = 2 * ty0 + a;
-                    if (oy >= H) break;
-                    long off = b0 * ys + co * HW + oy * W + ox;
                     __m512 r[2] = { _mm512_permutex2var_ps(yv[a * 2], lo, yv[a * 2 + 1]),
                                     _mm512_permutex2var_ps(yv[a * 2], hi, yv[a * 2 + 1]) };
-                    __mmask16 k[2] = { k0, k1 };
-                    for (int h = 0; h < 2; h++) {
-                        if (!k[h]) continue;
-                        float *q = y + off + h * 16;
-                        __m512 v = r[h];
-                        if (beta != 0) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(k[h], q), v);
-                        if (bias) v = _mm512_add_ps(v, vbias);
-                        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k[h], add + off + h * 16));
-                        if (relu) v = _mm512_max_ps(zero, v);
-                        _mm512_mask_storeu_ps(q, k[h], v);
+                    for (int k = 0; k < ns; k++) {
+                        if (2 * sg[k].ty + a >= H) continue;
+                        long off = obase[k] + co * HW + a * W;
+                        for (int h = 0; h < 2; h++) {
+                            __mmask16 mk = (__mmask16)(obits[k] >> (16 * h));
+                            if (!mk) continue;
+                            float *q = (float *)((uintptr_t)y + (uintptr_t)((off + 16 * h) * (long)sizeof(float)));
+                            __m512 v = r[h];
+                            if (beta != 0) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, q), v);
+                            if (bias) v = _mm512_add_ps(v, vbias);
+                            if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, (const float *)((uintptr_t)add + ((uintptr_t)q - (uintptr_t)y))));
+                            if (relu) v = _mm512_max_ps(zero, v);
+                            _mm512_mask_storeu_ps(q, mk, v);
+                        }
                     }
                 }
             } else {

@@ -83,9 +83,10 @@ struct FastPathTests {
         }
     }
 
-    @Test("fused Winograd F(2×2, 3×3) equals the Double reference: row and gather paths, odd planes, epilogue, both thread splits",
+    @Test("fused Winograd F(2×2, 3×3) equals the Double reference: 1–4 row segments per tile group and gathers, odd planes, epilogue, both thread splits",
           arguments: [(3, 32, 32, 32, 32), (2, 33, 17, 33, 40), (5, 40, 8, 8, 24), (3, 16, 4, 4, 9), (2, 8, 1, 1, 8),
-                      (1, 32, 64, 64, 16), (4, 48, 5, 7, 17), (1, 64, 16, 16, 64), (7, 20, 3, 34, 12)])
+                      (1, 32, 64, 64, 16), (4, 48, 5, 7, 17), (1, 64, 16, 16, 64), (7, 20, 3, 34, 12),
+                      (3, 32, 14, 14, 32), (2, 24, 15, 15, 40), (2, 32, 28, 28, 16), (3, 16, 6, 6, 8)])
     func fusedWinograd(_ c: (Int, Int, Int, Int, Int)) throws {
         try #require(BLAS.avx512Available && BLAS.kernel == .avx512, "the fused Winograd kernel runs with the AVX-512 GEMM only")
         let (n, cin, h, w, cout) = c
