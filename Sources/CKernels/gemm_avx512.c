@@ -89,34 +89,6 @@ static void pack_a(int transA, const float *A, long lda, long i0, long mc, long 
     }
 }
 
-/* In-register transpose of a 16×16 block: afterwards r[c] holds column c of the rows given. */
-__attribute__((target("avx512f")))
-static inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {                 /* pairs of rows, interleaved per 128-bit lane */
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {                 /* r[i + q], lane k: column 4k + q of rows i … i + 3 */
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int q = 0; q < 4; q++) {                     /* gather lane k of the four row groups */
-        t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
-        t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
-        t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-        t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
-    }
-    for (int q = 0; q < 4; q++) {
-        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);
-        r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
-        r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);
-    }
-}
-
 /* Bp[s][p·NR + j] = op(B)[p0 + p][j0 + s·NR + j], zero for columns ≥ n. */
 __attribute__((target("avx512f")))
 static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long j0, long nc, float *Bp) {
@@ -150,7 +122,7 @@ static void pack_b(int transB, const float *B, long ldb, long p0, long kc, long 
                     for (long g = 0; g < vj / 16; g++) {
                         __m512 r[16];
                         for (int j = 0; j < 16; j++) r[j] = _mm512_loadu_ps(B + (j0 + js + g * 16 + j) * ldb + p0 + p);
-                        transpose16(r);
+                        ck_transpose16(r);
                         for (int q = 0; q < 16; q++) _mm512_store_ps(dst + (p + q) * NR + g * 16, r[q]);
                     }
             }
@@ -374,7 +346,7 @@ static void pack_b_conv_t(const ck_conv_shape *cs, const float *x, long p0, long
                 for (long gp = 0; gp < NR / 16 && pb + gp * 16 < kc; gp++) {
                     __m512 r[16];
                     for (int t = 0; t < 16; t++) r[t] = _mm512_load_ps(tmp + t * NR + gp * 16);
-                    transpose16(r);
+                    ck_transpose16(r);
                     long left = kc - (pb + gp * 16);
                     for (long q = 0; q < 16 && q < left; q++) _mm512_store_ps(dst + (pb + gp * 16 + q) * NR + tg * 16, r[q]);
                 }

@@ -306,12 +306,195 @@ int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, 
     return 0;
 }
 
+/* ---- weight gradient ----------------------------------------------------------------
+ * The adjoint of Y = Aᵀ[(G g Gᵀ) ⊙ V]A with respect to g, summed over tiles:
+ *   dg = Gᵀ [ Σ_t (A dY_t Aᵀ) ⊙ V_t ] G,
+ * i.e. for each ξ a GEMM M_ξ[co][ci] = Σ_t Z_ξ[co][t] · V_ξ[ci][t] with K = tiles, then a
+ * 4×4 → 3×3 transform per (co, ci). Per chunk of WG_TILES tiles: V by the forward's input
+ * transform (lane = tile), Z = A dY Aᵀ the same way from dY, both turned tile-major by 16×16
+ * in-register transposes into the micro-kernel's operands (A: 8 output channels per tile,
+ * B: 48 input channels per tile), and the 16 GEMMs accumulate into M.
+ */
+enum { WG_TILES = 2 * NR };
+
+long ck_winograd_wgrad_scratch_floats(long cin, long cout) {
+    if (cin <= 0 || cout <= 0) return 0;
+    long coPad = (cout + 7) / 8 * 8, ciPad = (cin + NR - 1) / NR * NR;
+    return 16 * cin * (long)NR              /* V of one panel, lane = tile */
+         + 16 * coPad * (long)NR            /* Z of one panel */
+         + 16 * ciPad * (long)WG_TILES      /* B operand: [ξ][ci panel][t][48] */
+         + 16 * (coPad + 8) * (long)WG_TILES /* A operand: [ξ][co block][t][8] (+ one block of slack) */
+         + 16 * coPad * ciPad;              /* M */
+}
+
+/* Z_ξ[co][lane] = (A dY Aᵀ)[ξ] for tiles j0 … j0 + nt − 1 (lanes ≥ nt zero): the tile's dY
+ * is the 2×2 block at rows/columns 2·ty, 2·tx of dy (zero past the plane). */
+__attribute__((target("avx512f")))
+static void dy_panel(const ck_conv_shape *s, const float *dy, long ys, long cout, long coPad,
+                     long j0, long nt, long Ti, long txN, float *Z) {
+    const long H = s->h, W = s->w, HW = H * W, zstride = coPad * NR;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int g = 0; g < NR / 16; g++) {
+        long jg = j0 + g * 16, valid = nt - g * 16;
+        float *zg = Z + g * 16;
+        if (valid <= 0) {
+            for (int xi = 0; xi < 16; xi++)
+                for (long co = 0; co < coPad; co++) _mm512_store_ps(zg + xi * zstride + co * NR, zero);
+            continue;
+        }
+        seg_t sg[16];
+        int ns = group_segments(jg, valid, Ti, txN, sg);
+        unsigned bits[MAX_SEGMENTS];
+        long base[MAX_SEGMENTS];
+        if (ns <= MAX_SEGMENTS)
+            for (int k = 0; k < ns; k++) {
+                long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len), hi = p0 + W - 2 * sg[k].tx;
+                if (hi > p1) hi = p1;
+                bits[k] = hi <= p0 ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << p0) - 1));
+                base[k] = sg[k].b * ys + 2 * sg[k].ty * W + 2 * sg[k].tx - p0;
+            }
+        for (long co = 0; co < coPad; co++) {
+            __m512 d[2][2];   /* d[a][c]: row a, column c of each tile's dY */
+            if (co >= cout) {
+                d[0][0] = d[0][1] = d[1][0] = d[1][1] = zero;
+            } else if (ns <= MAX_SEGMENTS) {
+                for (int a = 0; a < 2; a++) {
+                    __m512 lo = zero, hi = zero;
+                    for (int k = 0; k < ns; k++) {
+                        if (2 * sg[k].ty + a >= H) continue;
+                        const float *q = (const float *)((uintptr_t)dy + (uintptr_t)((base[k] + co * HW + a * W) * (long)sizeof(float)));
+                        __mmask16 ml = (__mmask16)(bits[k] & 0xFFFF), mh = (__mmask16)(bits[k] >> 16);
+                        if (ml) lo = _mm512_mask_loadu_ps(lo, ml, q);
+                        if (mh) hi = _mm512_mask_loadu_ps(hi, mh, (const float *)((uintptr_t)q + 16 * sizeof(float)));
+                    }
+                    d[a][0] = _mm512_permutex2var_ps(lo, even, hi);
+                    d[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
+                }
+            } else {
+                float t[2][2][16] __attribute__((aligned(64)));
+                memset(t, 0, sizeof t);
+                for (long l = 0; l < valid && l < 16; l++) {
+                    long j = jg + l, b = j / Ti, tt = j % Ti, oy0 = 2 * (tt / txN), ox0 = 2 * (tt % txN);
+                    for (int a = 0; a < 2 && oy0 + a < H; a++)
+                        for (int c = 0; c < 2 && ox0 + c < W; c++)
+                            t[a][c][l] = dy[b * ys + co * HW + (oy0 + a) * W + ox0 + c];
+                }
+                for (int a = 0; a < 2; a++) for (int c = 0; c < 2; c++) d[a][c] = _mm512_load_ps(t[a][c]);
+            }
+            /* rows: u0 = d0, u1 = d0 + d1, u2 = d0 − d1, u3 = −d1; columns the same. */
+            __m512 u[4][2];
+            for (int c = 0; c < 2; c++) {
+                u[0][c] = d[0][c];
+                u[1][c] = _mm512_add_ps(d[0][c], d[1][c]);
+                u[2][c] = _mm512_sub_ps(d[0][c], d[1][c]);
+                u[3][c] = _mm512_sub_ps(zero, d[1][c]);
+            }
+            float *zc = zg + co * NR;
+            for (int i = 0; i < 4; i++) {
+                _mm512_store_ps(zc + (i * 4 + 0) * zstride, u[i][0]);
+                _mm512_store_ps(zc + (i * 4 + 1) * zstride, _mm512_add_ps(u[i][0], u[i][1]));
+                _mm512_store_ps(zc + (i * 4 + 2) * zstride, _mm512_sub_ps(u[i][0], u[i][1]));
+                _mm512_store_ps(zc + (i * 4 + 3) * zstride, _mm512_sub_ps(zero, u[i][1]));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                                   const float *dy, long dy_image_stride, float beta, float *dw, float *scratch) {
+    if (!ck_conv_args_ok(s, nb, cout, scratch) || !x || !dy || !dw) return -1;
+    if (s->kh != 3 || s->kw != 3 || s->sh != 1 || s->sw != 1 || s->ph != 1 || s->pw != 1) return -1;
+    if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
+    const long cin = s->cin, txN = (s->w + 1) / 2, Ti = (s->h + 1) / 2 * txN, T = nb * Ti;
+    const long coPad = (cout + 7) / 8 * 8, ciPad = (cin + NR - 1) / NR * NR, nblk = coPad / 8, npan = ciPad / NR;
+    float *V = scratch, *Z = V + 16 * cin * (long)NR, *Bt = Z + 16 * coPad * (long)NR;
+    float *At = Bt + 16 * ciPad * (long)WG_TILES, *M = At + 16 * (coPad + 8) * (long)WG_TILES;
+    memset(M, 0, sizeof(float) * 16 * coPad * ciPad);
+    strip_out out;
+    for (long j = 0; j < NR; j++) out.off[j] = j;
+    out.scattered = 0;
+    const __m512 zero = _mm512_setzero_ps();
+    for (long c0 = 0; c0 < T; c0 += WG_TILES) {
+        long ct = T - c0 < WG_TILES ? T - c0 : WG_TILES;
+        long npanels = (ct + NR - 1) / NR, kc = npanels * NR;
+        for (long q = 0; q < npanels; q++) {
+            long j0 = c0 + q * NR, nt = T - j0 < NR ? T - j0 : NR;
+            input_panel(s, x, j0, nt, Ti, txN, V);
+            dy_panel(s, dy, dy_image_stride, cout, coPad, j0, nt, Ti, txN, Z);
+            for (int xi = 0; xi < 16; xi++) {
+                /* B operand: Bt[ξ][panel][t][48] ← V[ξ][ci][t], 16 channels × 16 tiles at a time. */
+                const float *vx = V + (long)xi * cin * NR;
+                for (long cb = 0; cb < ciPad; cb += 16)
+                    for (int g = 0; g < NR / 16; g++) {
+                        __m512 r[16];
+                        for (int i = 0; i < 16; i++) r[i] = cb + i < cin ? _mm512_load_ps(vx + (cb + i) * NR + g * 16) : zero;
+                        ck_transpose16(r);
+                        float *dst = Bt + (((long)xi * npan + cb / NR) * WG_TILES + q * NR + g * 16) * NR + cb % NR;
+                        for (int t = 0; t < 16; t++) _mm512_store_ps(dst + t * NR, r[t]);
+                    }
+                /* A operand: At[ξ][blk][t][8] ← Z[ξ][co][t], two blocks of 8 channels at a time. */
+                const float *zx = Z + (long)xi * coPad * NR;
+                for (long blk = 0; blk < nblk; blk += 2)
+                    for (int g = 0; g < NR / 16; g++) {
+                        __m512 r[16];
+                        for (int i = 0; i < 16; i++) {
+                            long co = blk * 8 + i;
+                            r[i] = co < coPad ? _mm512_load_ps(zx + co * NR + g * 16) : zero;
+                        }
+                        ck_transpose16(r);
+                        float *d0 = At + (((long)xi * (nblk + 1) + blk) * WG_TILES + q * NR + g * 16) * 8;
+                        for (int t = 0; t < 16; t++) {
+                            _mm256_store_ps(d0 + t * 8, _mm512_castps512_ps256(r[t]));
+                            _mm256_store_ps(d0 + WG_TILES * 8 + t * 8, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r[t]), 1)));
+                        }
+                    }
+            }
+        }
+        for (int xi = 0; xi < 16; xi++)
+            for (long blk = 0; blk < nblk; blk++)
+                for (long p = 0; p < npan; p++)
+                    ck_micro_8x48(kc, At + ((long)xi * (nblk + 1) + blk) * WG_TILES * 8,
+                                  Bt + ((long)xi * npan + p) * WG_TILES * NR,
+                                  M + ((long)xi * coPad + blk * 8) * ciPad + p * NR, &out, ciPad, MR, NR, 1.0f, 1.0f, NULL);
+    }
+    /* dw = Gᵀ M G (+ beta·dw), per (co, ci). */
+    const long ms = coPad * ciPad;
+    for (long co = 0; co < cout; co++)
+        for (long ci = 0; ci < cin; ci++) {
+            const float *m = M + co * ciPad + ci;
+            float X[3][4], R[9];
+            for (int j = 0; j < 4; j++) {
+                float m0 = m[(0 * 4 + j) * ms], m1 = m[(1 * 4 + j) * ms], m2 = m[(2 * 4 + j) * ms], m3 = m[(3 * 4 + j) * ms];
+                X[0][j] = m0 + 0.5f * (m1 + m2);
+                X[1][j] = 0.5f * (m1 - m2);
+                X[2][j] = 0.5f * (m1 + m2) + m3;
+            }
+            for (int k = 0; k < 3; k++) {
+                R[k * 3 + 0] = X[k][0] + 0.5f * (X[k][1] + X[k][2]);
+                R[k * 3 + 1] = 0.5f * (X[k][1] - X[k][2]);
+                R[k * 3 + 2] = 0.5f * (X[k][1] + X[k][2]) + X[k][3];
+            }
+            float *d = dw + (co * cin + ci) * 9;
+            for (int i = 0; i < 9; i++) d[i] = beta != 0 ? beta * d[i] + R[i] : R[i];
+        }
+    return 0;
+}
+
 #else  /* not x86 */
 
 long ck_winograd_weight_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
 long ck_winograd_scratch_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
 void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, float *U) {
     (void)w; (void)cout; (void)cin; (void)blk0; (void)blk1; (void)U;
+}
+long ck_winograd_wgrad_scratch_floats(long cin, long cout) { (void)cin; (void)cout; return 0; }
+int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                                   const float *dy, long dy_image_stride, float beta, float *dw, float *scratch) {
+    (void)s; (void)x; (void)nb; (void)cout; (void)dy; (void)dy_image_stride; (void)beta; (void)dw; (void)scratch;
+    return -1;
 }
 int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, long cout, const float *U,
                                float beta, float *y, long y_image_stride,

@@ -83,7 +83,7 @@ struct FastPathTests {
         }
     }
 
-    @Test("fused Winograd F(2×2, 3×3) equals the Double reference: 1–4 row segments per tile group and gathers, odd planes, epilogue, both thread splits",
+    @Test("fused Winograd F(2×2, 3×3) forward, data and weight gradients equal the Double reference: 1–4 row segments per tile group and gathers, odd planes, epilogue, both thread splits",
           arguments: [(3, 32, 32, 32, 32), (2, 33, 17, 33, 40), (5, 40, 8, 8, 24), (3, 16, 4, 4, 9), (2, 8, 1, 1, 8),
                       (1, 32, 64, 64, 16), (4, 48, 5, 7, 17), (1, 64, 16, 16, 64), (7, 20, 3, 34, 12),
                       (3, 32, 14, 14, 32), (2, 24, 15, 15, 40), (2, 32, 28, 28, 16), (3, 16, 6, 6, 8)])
@@ -127,6 +127,37 @@ struct FastPathTests {
             let err = zip(y, target).map { abs(Double($0) - $1) }.max() ?? 0
             #expect(err <= tol, "\(c) add \(withAdd) relu \(relu): Winograd epilogue vs reference \(err)")
             if relu { #expect(y.allSatisfy { $0 >= 0 }) }
+        }
+        // Weight gradient (ck_winograd_weight_grad_avx512 where each thread owns images) and
+        // data gradient (the forward kernel on the flipped weights) against Double sums.
+        let dy = (0..<(n * cout * g.outPlane)).map { _ in Float(rng.normal()) }
+        var wantDW = [Double](repeating: 0, count: cout * g.k), wantDX = [Double](repeating: 0, count: x.count)
+        for b in 0..<n { for co in 0..<cout { for oy in 0..<h { for ox in 0..<w {
+            let d = Double(dy[((b * cout + co) * h + oy) * w + ox])
+            for ci in 0..<cin { for ky in 0..<3 { for kx in 0..<3 {
+                let iy = oy + ky - 1, ix = ox + kx - 1
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                let xi = ((b * cin + ci) * h + iy) * w + ix, wi = (co * cin + ci) * 9 + ky * 3 + kx
+                wantDW[wi] += d * Double(x[xi])
+                wantDX[xi] += d * Double(wt[wi])
+            } } }
+        } } } }
+        let priorDW = (0..<(cout * g.k)).map { _ in Float(rng.normal()) }
+        for accumulate in [false, true] {
+            var dw = accumulate ? priorDW : [Float](repeating: .nan, count: priorDW.count)
+            var dx = [Float](repeating: .nan, count: x.count)
+            try x.withUnsafeBufferPointer { xp in try wt.withUnsafeBufferPointer { wp in try dy.withUnsafeBufferPointer { dp in
+                try dw.withUnsafeMutableBufferPointer { dwp in try dx.withUnsafeMutableBufferPointer { dxp in
+                    try Conv2D.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: dp.baseAddress!, dx: dxp.baseAddress!,
+                                        accumulateX: false, dw: dwp.baseAddress!, db: nil, accumulateW: accumulate, workspace: ws)
+                } }
+            } } }
+            let tw = accumulate ? zip(wantDW, priorDW).map { $0 + Double($1) } : wantDW
+            let sw = wantDW.map { abs($0) }.max() ?? 1, sx = wantDX.map { abs($0) }.max() ?? 1
+            let ew = zip(dw, tw).map { abs(Double($0) - $1) }.max() ?? 0
+            let ex = zip(dx, wantDX).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(ew <= 2e-5 * sw, "\(c) accumulate \(accumulate): dw vs reference \(ew) (scale \(sw))")
+            #expect(ex <= 2e-5 * sx, "\(c): dx vs reference \(ex) (scale \(sx))")
         }
     }
 

@@ -97,6 +97,21 @@ int ck_winograd_forward_avx512(const ck_conv_shape *s, const float *x, long nb, 
  */
 void ck_winograd_weights(const float *w, long cout, long cin, long blk0, long blk1, float *U);
 
+/**
+ * Weight gradient of a 3×3, stride-1, pad-1 convolution of nb images by Winograd F(2×2, 3×3):
+ *   dw[co][ci][ky][kx] = Σ_b Σ_(oy, ox) dy[b][co][oy][ox] · x[b][ci][oy + ky − 1][ox + kx − 1] + beta · dw
+ * as dw = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G: 16 GEMMs over tiles on the AVX-512
+ * micro-kernel, fed chunk by chunk. dy: image b at dy + b·dy_image_stride (cout planes);
+ * scratch: ck_winograd_wgrad_scratch_floats(cin, cout) floats, 64-byte aligned. Each tile's
+ * contribution is summed in tile order, so the result depends only on nb's images.
+ * Returns 0, or -1 for a bad argument (dw unchanged).
+ */
+int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
+                                   const float *dy, long dy_image_stride, float beta, float *dw, float *scratch);
+
+/** Floats of scratch for ck_winograd_weight_grad_avx512 (0 without AVX-512 support). */
+long ck_winograd_wgrad_scratch_floats(long cin, long cout);
+
 /** Floats of U for ck_winograd_forward_avx512 (0 for non-positive sizes). */
 long ck_winograd_weight_floats(long cin, long cout);
 

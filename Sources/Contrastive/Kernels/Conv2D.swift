@@ -429,19 +429,24 @@ public enum Conv2D {
         let P1 = g.outPlane
         // The weight gradient packs im2col(x)ᵀ straight from x inside the GEMM (no col panel)
         // where the fused kernel runs and each thread owns its images (or there is one thread).
-        let fusedW = dw != nil && fusedApplies(g) && (parts > 1 || ThreadPool.shared.threads == 1)
-        let colSize = needX || (dw != nil && !fusedW) ? g.k * nbMax * P1 : 0, dtSize = g.cout * nbMax * P1
+        let ownImages = parts > 1 || ThreadPool.shared.threads == 1
+        // 3×3 stride-1 pad-1 layers take it by Winograd instead (whole images per thread).
+        let winoW = dw != nil && ownImages && Winograd.useWeightGrad && Winograd.fusedApplies(g)
+        let fusedW = dw != nil && !winoW && fusedApplies(g) && ownImages
+        let colSize = needX || (dw != nil && !fusedW && !winoW) ? g.k * nbMax * P1 : 0, dtSize = g.cout * nbMax * P1
         let wSize = (dw != nil ? g.cout * g.k : 0) + (db != nil ? g.cout : 0)
         let colS = try ws.scratch(Float.self, count: colSize * parts), col = colS.pointer
         let dtS = try ws.scratch(Float.self, count: dtSize * parts), dtAll = dtS.pointer
         let packFloats = fusedW ? ck_pack_floats() : 0
         let packS = try ws.scratch(Float.self, count: packFloats * parts)
+        let wgFloats = winoW ? ck_winograd_wgrad_scratch_floats(g.cin, g.cout) : 0
+        let wgS = try ws.scratch(Float.self, count: wgFloats * parts)
         var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo)
         var failed = [Bool](repeating: false, count: parts)
         // Per-thread partial sums of dw, db (thread 0 writes straight into dw/db when alone).
         let partialS = parts > 1 && wSize > 0 ? try ws.scratch(Float.self, count: wSize * parts) : nil
         let partial = partialS?.pointer
-        defer { withExtendedLifetime((colS, dtS, partialS, packS)) {} }
+        defer { withExtendedLifetime((colS, dtS, partialS, packS, wgS)) {} }
         failed.withUnsafeMutableBufferPointer { failed in withUnsafePointer(to: &shape) { sp in
         ThreadPool.shared.run(parts: parts) { t in
             let images = parts == 1 ? 0..<g.n : partRange(t, of: parts, g.n)
@@ -455,6 +460,14 @@ public enum Conv2D {
             } else {
                 myDW = dw; myDB = db
             }
+            if winoW, let myDW, !images.isEmpty {
+                let n0 = images.lowerBound
+                let rc = ck_winograd_weight_grad_avx512(sp, x + n0 * g.cin * g.inPlane, images.count, g.cout,
+                                                        dy + n0 * g.cout * P1, g.cout * P1, 1, myDW, wgS.pointer + t * wgFloats)
+                if rc != 0 { failed[t] = true }
+            }
+            let loopDW = winoW ? nil : myDW
+            if loopDW == nil && myDB == nil && !needX { return }
             var n0 = images.lowerBound
             while n0 < images.upperBound {
                 let nb = min(nbMax, images.upperBound - n0)
@@ -464,7 +477,7 @@ public enum Conv2D {
                 if let myDB {
                     parallelFor(g.cout, grain: 16) { r in for co in r { myDB[co] += Vec.sum(dOut + co * P, P) } }
                 }
-                if let myDW {
+                if let myDW = loopDW {
                     if fusedW {
                         let rc = ck_conv_weight_grad_avx512(sp, x + n0 * g.cin * g.inPlane, nb, g.cout, dOut, P, 1, myDW,
                                                             packS.pointer + t * packFloats)
@@ -485,7 +498,7 @@ public enum Conv2D {
         }
         } }
         // The kernel refuses only arguments, which the geometry has already checked.
-        if failed.contains(true) { throw ContrastiveError(.internal, "conv2d backward: the fused weight-gradient kernel refused its arguments") }
+        if failed.contains(true) { throw ContrastiveError(.internal, "conv2d backward: a weight-gradient kernel refused its arguments") }
         if let partial {
             // dw/db += Σ_t partial_t, in thread order.
             let dwCount = dw != nil ? g.cout * g.k : 0

@@ -197,6 +197,9 @@ public enum Winograd {
     /// (`ck_winograd_forward_avx512`: transforms and the 16 GEMMs per panel of 48 tiles, on the
     /// AVX-512 micro-kernel) where it applies (see `fusedApplies`). On by default.
     nonisolated(unsafe) public static var useFused = true
+    /// Whether weight gradients of the layers `fusedApplies` accepts run
+    /// `ck_winograd_weight_grad_avx512` (when each thread owns whole images). On by default.
+    nonisolated(unsafe) public static var useWeightGrad = true
     /// Every shape the fused kernel accepts takes it (tests; `CTR_BENCH_AB=winograd`).
     nonisolated(unsafe) public static var fusedForceAll = false
 
