@@ -8,6 +8,7 @@ import Contrastive
 func benchLayers(reps: Int, batch: Int) throws {
     let ws = try Workspace()
     if getenv("CTR_BENCH_GENERAL") != nil { Conv2D.useStagedIm2col = false; MaxPool2D.useFastPath = false; Winograd.enabled = false }   // A/B aid
+    if getenv("CTR_BENCH_NO_WINOGRAD") != nil { Winograd.useFused = false }   // A/B aid: the direct fused kernels
     print("bench-layers: \(ThreadPool.shared.threads) thread(s), batch \(batch), median of \(reps) runs, ms per batch")
     print(pad("op", 34) + pad("fwd", 9) + pad("bwd-data", 10) + pad("bwd-wt", 9) + pad("sum", 9) + "GFLOP/s")
     var total = 0.0
