@@ -89,6 +89,19 @@ static int group_segments(long jg, long valid, long Ti, long txN, seg_t *sg) {
     return ns;
 }
 
+/* Where each segment's tiles sit in an output-shaped plane (y, or dy in the weight gradient):
+ * positions 2·l0 … 2·(l0 + len) − 1 of a 32-float pair (tile l → 2l, 2l + 1) are columns
+ * 2·tx … of the segment's rows; bits[k] marks those inside the plane (columns < W), and
+ * position p of row a of channel co is at base[k] + co·H·W + a·W + p (image stride ys). */
+static void output_positions(const seg_t *sg, int ns, long W, long ys, unsigned *bits, long *base) {
+    for (int k = 0; k < ns; k++) {
+        long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len), hi = p0 + W - 2 * sg[k].tx;
+        if (hi > p1) hi = p1;
+        bits[k] = hi <= p0 ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << p0) - 1));
+        base[k] = sg[k].b * ys + 2 * sg[k].ty * W + 2 * sg[k].tx - p0;
+    }
+}
+
 /* Bᵀ d B of 16 tiles at once (lane = tile): d[r·4 + c] in, V_ξ stored at v + ξ·vstride. */
 __attribute__((target("avx512f"), always_inline))
 static inline void input_tiles(const __m512 d[16], float *v, long vstride) {
@@ -224,16 +237,9 @@ static void output_panel(const ck_conv_shape *s, long j0, long nt, long Ti, long
         if (valid <= 0) break;
         seg_t sg[16];
         int ns = group_segments(jg, valid, Ti, txN, sg);
-        /* Per segment: output positions 2·l0 … (columns 2·tx … of its rows) inside the plane. */
         unsigned obits[MAX_SEGMENTS];
         long obase[MAX_SEGMENTS];
-        if (ns <= MAX_SEGMENTS)
-            for (int k = 0; k < ns; k++) {
-                long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len), hi = p0 + W - 2 * sg[k].tx;
-                if (hi > p1) hi = p1;
-                obits[k] = hi <= p0 ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << p0) - 1));
-                obase[k] = sg[k].b * ys + 2 * sg[k].ty * W + 2 * sg[k].tx - p0;   /* + co·HW + a·W + p */
-            }
+        if (ns <= MAX_SEGMENTS) output_positions(sg, ns, W, ys, obits, obase);
         for (long co = 0; co < cout; co++) {
             __m512 m[16], yv[4];
             const float *mc = M + co * NR + g * 16;
@@ -348,13 +354,7 @@ static void dy_panel(const ck_conv_shape *s, const float *dy, long ys, long cout
         int ns = group_segments(jg, valid, Ti, txN, sg);
         unsigned bits[MAX_SEGMENTS];
         long base[MAX_SEGMENTS];
-        if (ns <= MAX_SEGMENTS)
-            for (int k = 0; k < ns; k++) {
-                long p0 = 2 * sg[k].l0, p1 = 2 * (sg[k].l0 + sg[k].len), hi = p0 + W - 2 * sg[k].tx;
-                if (hi > p1) hi = p1;
-                bits[k] = hi <= p0 ? 0u : (unsigned)(((1ull << hi) - 1) & ~((1ull << p0) - 1));
-                base[k] = sg[k].b * ys + 2 * sg[k].ty * W + 2 * sg[k].tx - p0;
-            }
+        if (ns <= MAX_SEGMENTS) output_positions(sg, ns, W, ys, bits, base);
         for (long co = 0; co < coPad; co++) {
             __m512 d[2][2];   /* d[a][c]: row a, column c of each tile's dY */
             if (co >= cout) {

@@ -342,42 +342,59 @@ public enum Conv2D {
                              workspace ws: Workspace, accumulate: Bool,
                              add: UnsafePointer<Float>? = nil, relu: Bool = false) throws -> Bool {
         var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, ho: g.ho, wo: g.wo)
-        let P1 = g.outPlane, threads = ThreadPool.shared.threads
-        let byImages = threadsForImages(g) > 1
-        let parts = byImages ? threads : max(1, min(threads, g.cout / 8))
+        let split = ForwardSplit(g)
         let packFloats = ck_pack_floats()
-        let packS = try ws.scratch(Float.self, count: packFloats * parts), pack = packS.pointer
+        let packS = try ws.scratch(Float.self, count: packFloats * split.parts), pack = packS.pointer
         defer { withExtendedLifetime(packS) {} }
-        var failed = [Bool](repeating: false, count: parts)
-        failed.withUnsafeMutableBufferPointer { failed in
-            withUnsafePointer(to: &shape) { sp in
-                ThreadPool.shared.run(parts: parts) { t in
-                    let rc: Int32
-                    if byImages {
-                        let r = partRange(t, of: parts, g.n)
-                        let o = r.lowerBound * g.cout * P1
-                        rc = r.isEmpty ? 0 : ck_conv_forward_ep_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, w,
-                                                                       accumulate ? 1 : 0, y + o, g.cout * P1,
-                                                                       bias, add.map { $0 + o }, relu ? 1 : 0, pack + t * packFloats)
-                    } else {
-                        // Blocks of output channels in multiples of 8 (the kernel's tile height).
-                        let blocks = (g.cout + 7) / 8
-                        let lo = min(g.cout, t * blocks / parts * 8), hi = min(g.cout, (t + 1) * blocks / parts * 8)
-                        rc = hi <= lo ? 0 : ck_conv_forward_ep_avx512(sp, x, g.n, hi - lo, w + lo * g.k,
-                                                                      accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
-                                                                      bias.map { $0 + lo }, add.map { $0 + lo * P1 }, relu ? 1 : 0,
-                                                                      pack + t * packFloats)
-                    }
-                    failed[t] = rc != 0
-                }
+        return try withUnsafePointer(to: &shape) { sp in
+            try split.run(g, accumulate: accumulate, kernel: "fused") { t, images, channels in
+                let o = images.lowerBound * g.cout * g.outPlane + channels.lowerBound * g.outPlane
+                return ck_conv_forward_ep_avx512(sp, x + images.lowerBound * g.cin * g.inPlane, images.count, channels.count,
+                                                 w + channels.lowerBound * g.k, accumulate ? 1 : 0, y + o, g.cout * g.outPlane,
+                                                 bias.map { $0 + channels.lowerBound }, add.map { $0 + o }, relu ? 1 : 0,
+                                                 pack + t * packFloats)
             }
         }
-        // The kernel refuses only arguments (the same for every part), before writing anything.
-        if failed.contains(true) {
-            if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: fused kernel refused some parts only") }
-            return false
+    }
+
+    /// How a forward kernel call is split over the threads: whole images per thread when each
+    /// gets at least two (`threadsForImages`), else blocks of output channels in multiples of 8
+    /// (the micro-kernel's tile height) of every image.
+    struct ForwardSplit {
+        let byImages: Bool
+        let parts: Int
+
+        init(_ g: ConvGeometry) {
+            byImages = Conv2D.threadsForImages(g) > 1
+            parts = byImages ? ThreadPool.shared.threads : max(1, min(ThreadPool.shared.threads, (g.cout + 7) / 8))
         }
-        return true
+
+        /// Runs `call(part, images, output channels)` for every non-empty part and returns
+        /// false (nothing written) if the kernel refused its arguments — which it checks before
+        /// writing, the same for every part.
+        func run(_ g: ConvGeometry, accumulate: Bool, kernel: String,
+                 _ call: @escaping (Int, Range<Int>, Range<Int>) -> Int32) throws -> Bool {
+            var failed = [Bool](repeating: false, count: parts)
+            let byImages = byImages, parts = parts
+            failed.withUnsafeMutableBufferPointer { failed in
+                ThreadPool.shared.run(parts: parts) { t in
+                    let images: Range<Int>, channels: Range<Int>
+                    if byImages {
+                        images = partRange(t, of: parts, g.n); channels = 0..<g.cout
+                    } else {
+                        let blocks = (g.cout + 7) / 8
+                        images = 0..<g.n
+                        channels = min(g.cout, t * blocks / parts * 8)..<min(g.cout, (t + 1) * blocks / parts * 8)
+                    }
+                    failed[t] = !images.isEmpty && !channels.isEmpty && call(t, images, channels) != 0
+                }
+            }
+            if failed.contains(true) {
+                if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: \(kernel) kernel refused some parts only") }
+                return false
+            }
+            return true
+        }
     }
 
     // MARK: backward

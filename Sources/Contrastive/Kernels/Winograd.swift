@@ -233,42 +233,21 @@ public enum Winograd {
                              workspace ws: Workspace, accumulate: Bool,
                              add: UnsafePointer<Float>? = nil, relu: Bool = false) throws -> Bool {
         var shape = ck_conv_shape(cin: g.cin, h: g.h, w: g.w, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, ho: g.ho, wo: g.wo)
-        let P1 = g.outPlane, threads = ThreadPool.shared.threads
-        let byImages = Conv2D.threadsForImages(g) > 1
-        let blocks = (g.cout + 7) / 8
-        let parts = byImages ? threads : max(1, min(threads, blocks))
+        let split = Conv2D.ForwardSplit(g)
         let uS = try fusedWeights(g, w: w, workspace: ws)
         let scratchFloats = ck_winograd_scratch_floats(g.cin, g.cout)
-        let sS = try ws.scratch(Float.self, count: scratchFloats * parts)
+        let sS = try ws.scratch(Float.self, count: scratchFloats * split.parts)
         defer { withExtendedLifetime((uS, sS)) {} }
         let u = uS.pointer, scratch = sS.pointer
-        var failed = [Bool](repeating: false, count: parts)
-        failed.withUnsafeMutableBufferPointer { failed in
-            withUnsafePointer(to: &shape) { sp in
-                ThreadPool.shared.run(parts: parts) { t in
-                    let rc: Int32
-                    if byImages {
-                        let r = partRange(t, of: parts, g.n)
-                        let o = r.lowerBound * g.cout * P1
-                        rc = r.isEmpty ? 0 : ck_winograd_forward_avx512(sp, x + r.lowerBound * g.cin * g.inPlane, r.count, g.cout, u,
-                                                                        accumulate ? 1 : 0, y + o, g.cout * P1,
-                                                                        bias, add.map { $0 + o }, relu ? 1 : 0, scratch + t * scratchFloats)
-                    } else {
-                        let b0 = t * blocks / parts, b1 = (t + 1) * blocks / parts
-                        let lo = min(g.cout, b0 * 8), hi = min(g.cout, b1 * 8)
-                        rc = hi <= lo ? 0 : ck_winograd_forward_avx512(sp, x, g.n, hi - lo, u + b0 * 16 * g.cin * 8,
-                                                                       accumulate ? 1 : 0, y + lo * P1, g.cout * P1,
-                                                                       bias.map { $0 + lo }, add.map { $0 + lo * P1 }, relu ? 1 : 0,
-                                                                       scratch + t * scratchFloats)
-                    }
-                    failed[t] = rc != 0
-                }
+        return try withUnsafePointer(to: &shape) { sp in
+            try split.run(g, accumulate: accumulate, kernel: "Winograd") { t, images, channels in
+                let o = images.lowerBound * g.cout * g.outPlane + channels.lowerBound * g.outPlane
+                // U holds blocks of 8 output channels; a part's channels start on a block.
+                return ck_winograd_forward_avx512(sp, x + images.lowerBound * g.cin * g.inPlane, images.count, channels.count,
+                                                  u + channels.lowerBound / 8 * 16 * g.cin * 8, accumulate ? 1 : 0,
+                                                  y + o, g.cout * g.outPlane, bias.map { $0 + channels.lowerBound },
+                                                  add.map { $0 + o }, relu ? 1 : 0, scratch + t * scratchFloats)
             }
         }
-        if failed.contains(true) {
-            if accumulate && failed.contains(false) { throw ContrastiveError(.internal, "conv2d: Winograd kernel refused some parts only") }
-            return false
-        }
-        return true
     }
 }
