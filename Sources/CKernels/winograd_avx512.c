@@ -402,6 +402,34 @@ static void dy_panel(const ck_conv_shape *s, const float *dy, long ys, long cout
     }
 }
 
+/* C[8 × 16·nv] += Σ_k a[k][0..7] · b[k][0..16·nv) for nv = 1 or 2 vectors of a 48-wide B strip
+ * (row stride NR), C row stride ldc: the last input-channel panel of the weight gradient when
+ * fewer than 33 of its 48 columns are real channels, so no FMAs go to zero padding. */
+__attribute__((target("avx512f"), noinline))
+static void micro_8x16v(long kc, const float *restrict a, const float *restrict b, float *c, long ldc, int nv) {
+    __m512 c0[8], c1[8];
+    for (int i = 0; i < 8; i++) { c0[i] = _mm512_loadu_ps(c + i * ldc); c1[i] = nv > 1 ? _mm512_loadu_ps(c + i * ldc + 16) : c0[i]; }
+    if (nv > 1) {
+        for (long p = 0; p < kc; p++, a += MR, b += NR) {
+            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+            for (int i = 0; i < 8; i++) {
+                __m512 ai = _mm512_set1_ps(a[i]);
+                c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+                c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+            }
+        }
+    } else {
+        for (long p = 0; p < kc; p++, a += MR, b += NR) {
+            __m512 b0 = _mm512_load_ps(b);
+            for (int i = 0; i < 8; i++) c0[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, c0[i]);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        _mm512_storeu_ps(c + i * ldc, c0[i]);
+        if (nv > 1) _mm512_storeu_ps(c + i * ldc + 16, c1[i]);
+    }
+}
+
 __attribute__((target("avx512f")))
 int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long nb, long cout,
                                    const float *dy, long dy_image_stride, float beta, float *dw, float *scratch) {
@@ -410,6 +438,9 @@ int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long 
     if (nb * s->cin * s->h * s->w > 0x7fffffffL) return -1;    /* gather offsets are int32 */
     const long cin = s->cin, txN = (s->w + 1) / 2, Ti = (s->h + 1) / 2 * txN, T = nb * Ti;
     const long coPad = (cout + 7) / 8 * 8, ciPad = (cin + NR - 1) / NR * NR, nblk = coPad / 8, npan = ciPad / NR;
+    /* Input channels rounded to 16 (the columns transposed and multiplied; the rest of the
+     * last 48-wide panel is never read). */
+    const long ci16 = (cin + 15) / 16 * 16;
     float *V = scratch, *Z = V + 16 * cin * (long)NR, *Bt = Z + 16 * coPad * (long)NR;
     float *At = Bt + 16 * ciPad * (long)WG_TILES, *M = At + 16 * (coPad + 8) * (long)WG_TILES;
     memset(M, 0, sizeof(float) * 16 * coPad * ciPad);
@@ -427,7 +458,7 @@ int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long 
             for (int xi = 0; xi < 16; xi++) {
                 /* B operand: Bt[ξ][panel][t][48] ← V[ξ][ci][t], 16 channels × 16 tiles at a time. */
                 const float *vx = V + (long)xi * cin * NR;
-                for (long cb = 0; cb < ciPad; cb += 16)
+                for (long cb = 0; cb < ci16; cb += 16)
                     for (int g = 0; g < NR / 16; g++) {
                         __m512 r[16];
                         for (int i = 0; i < 16; i++) r[i] = cb + i < cin ? _mm512_load_ps(vx + (cb + i) * NR + g * 16) : zero;
@@ -455,10 +486,14 @@ int ck_winograd_weight_grad_avx512(const ck_conv_shape *s, const float *x, long 
         }
         for (int xi = 0; xi < 16; xi++)
             for (long blk = 0; blk < nblk; blk++)
-                for (long p = 0; p < npan; p++)
-                    ck_micro_8x48(kc, At + ((long)xi * (nblk + 1) + blk) * WG_TILES * 8,
-                                  Bt + ((long)xi * npan + p) * WG_TILES * NR,
-                                  M + ((long)xi * coPad + blk * 8) * ciPad + p * NR, &out, ciPad, MR, NR, 1.0f, 1.0f, NULL);
+                for (long p = 0; p < npan; p++) {
+                    const float *ap = At + ((long)xi * (nblk + 1) + blk) * WG_TILES * 8;
+                    const float *bp = Bt + ((long)xi * npan + p) * WG_TILES * NR;
+                    float *mp = M + ((long)xi * coPad + blk * 8) * ciPad + p * NR;
+                    long vecs = (ci16 - p * NR) / 16;
+                    if (vecs >= 3) ck_micro_8x48(kc, ap, bp, mp, &out, ciPad, MR, NR, 1.0f, 1.0f, NULL);
+                    else micro_8x16v(kc, ap, bp, mp, ciPad, (int)vecs);
+                }
     }
     /* dw = Gᵀ M G (+ beta·dw), per (co, ci). */
     const long ms = coPad * ciPad;

@@ -325,8 +325,10 @@ public enum Conv2D {
     /// Whether convolutions run `ck_conv_forward_avx512` (the im2col matrix packed straight
     /// from x inside the GEMM, never written out) when the AVX-512 GEMM is in use. Measured
     /// here (`contrastive-bench layers`, batch 256) it beats im2col + GEMM on every ResNet-18
-    /// and ConvNet layer (64→64 @32² fwd 60 vs 64 ms) and ties or beats Winograd (512→512 @4²
-    /// 44.5 vs 45.6 ms, 128→256 @4² 5.8 vs 9.0 ms), so it takes precedence over both.
+    /// and ConvNet layer (64→64 @32² fwd 60 vs 64 ms) and ties or beats the unfused Winograd
+    /// (512→512 @4² 44.5 vs 45.6 ms, 128→256 @4² 5.8 vs 9.0 ms), so it takes precedence over
+    /// both. The fused Winograd kernel (`Winograd.fusedApplies`) takes precedence over it on
+    /// the 3×3 stride-1 pad-1 layers with ≥ 32 channels (1.4–2× faster there).
     nonisolated(unsafe) public static var useFused = true
 
     public static func fusedApplies(_ g: ConvGeometry) -> Bool {
