@@ -29,7 +29,7 @@ public final class GradSlot {
 /// weight gradient) hold this recipe, so the forward tensor is released as soon as forward no
 /// longer uses it. The first `value()` computes it; it stays cached until the producing op's
 /// own backward step, which runs last among its users, calls `drop()`.
-public final class Rematerialized {
+final class Rematerialized {
     private let compute: () throws -> Tensor
     private var cached: Tensor?
 
